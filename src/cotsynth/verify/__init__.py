@@ -1,0 +1,1 @@
+"""Verification: answer equivalence, step labels, sandboxed execution (see docs/verification.md)."""

@@ -1,0 +1,136 @@
+"""Exact arithmetic on untrusted text: a whitelisted `ast` walk over `Fraction`, never `eval`.
+
+Used by the fast numeric path of answer checking and by fine-step checks ("12 + 7 * 3 = 33").
+Every input is bounded (length, node count, nesting, exponent, bit size) before and during the
+walk, so hostile text ends in `UnsafeExpression` with a reason, never in a hang or a crash.
+"""
+
+from __future__ import annotations
+
+import ast
+from fractions import Fraction
+
+MAX_CHARS = 2_000
+MAX_NODES = 400
+MAX_DEPTH = 60
+MAX_EXPONENT = 64
+MAX_BITS = 4_096
+
+_TRANSLATE = str.maketrans({"×": "*", "·": "*", "÷": "/", "−": "-", "–": "-", "^": "**"})
+
+
+class UnsafeExpression(ValueError):
+    """Text that is not a plain, bounded arithmetic expression; `str(err)` says why."""
+
+
+def _nesting_depth(text: str) -> int:
+    depth = deepest = 0
+    for char in text:
+        if char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+    return deepest
+
+
+def parse_number(text: str) -> Fraction | None:
+    """An integer, decimal or `a/b` literal (with sign and thousands separators), else None."""
+    cleaned = text.strip().replace(",", "").replace(" ", "").translate(_TRANSLATE)
+    if not cleaned or len(cleaned) > MAX_CHARS:
+        return None
+    try:
+        if "/" in cleaned:
+            num, _, den = cleaned.partition("/")
+            if not _is_decimal(num) or not _is_decimal(den):
+                return None
+            value = Fraction(num) / Fraction(den)
+        elif _is_decimal(cleaned):
+            value = Fraction(cleaned)
+        else:
+            return None
+    except (ValueError, ZeroDivisionError):
+        return None
+    return value
+
+
+def _is_decimal(text: str) -> bool:
+    body = text[1:] if text[:1] in "+-" else text
+    if not body or body.count(".") > 1:
+        return False
+    return body.replace(".", "", 1).isdigit()
+
+
+def evaluate(text: str) -> Fraction:
+    """Value of an arithmetic expression in + - * / ** and parentheses, exactly."""
+    if len(text) > MAX_CHARS:
+        raise UnsafeExpression(f"expression longer than {MAX_CHARS} characters")
+    source = text.strip().translate(_TRANSLATE)
+    if not source:
+        raise UnsafeExpression("empty expression")
+    if _nesting_depth(source) > MAX_DEPTH:
+        raise UnsafeExpression(f"parentheses nested deeper than {MAX_DEPTH}")
+    try:
+        tree = ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as err:
+        raise UnsafeExpression(f"not an arithmetic expression: {type(err).__name__}") from None
+    if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
+        raise UnsafeExpression(f"more than {MAX_NODES} syntax nodes")
+    return _value(tree.body, 0)
+
+
+def _value(node: ast.AST, depth: int) -> Fraction:
+    if depth > MAX_DEPTH:
+        raise UnsafeExpression(f"expression nested deeper than {MAX_DEPTH}")
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        value = Fraction(str(node.value)) if isinstance(node.value, float) else Fraction(node.value)
+        return _bounded(value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
+        operand = _value(node.operand, depth + 1)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp):
+        left = _value(node.left, depth + 1)
+        right = _value(node.right, depth + 1)
+        op = node.op
+        if isinstance(op, ast.Add):
+            return _bounded(left + right)
+        if isinstance(op, ast.Sub):
+            return _bounded(left - right)
+        if isinstance(op, ast.Mult):
+            return _bounded(left * right)
+        if isinstance(op, ast.Div):
+            if right == 0:
+                raise UnsafeExpression("division by zero")
+            return _bounded(left / right)
+        if isinstance(op, ast.Pow):
+            if right.denominator != 1 or abs(right) > MAX_EXPONENT:
+                raise UnsafeExpression(f"exponent must be an integer of at most {MAX_EXPONENT}")
+            if left == 0 and right < 0:
+                raise UnsafeExpression("division by zero")
+            return _bounded(left ** int(right))
+    raise UnsafeExpression(f"disallowed syntax: {type(node).__name__}")
+
+
+def _bounded(value: Fraction) -> Fraction:
+    if value.numerator.bit_length() > MAX_BITS or value.denominator.bit_length() > MAX_BITS:
+        raise UnsafeExpression(f"number larger than {MAX_BITS} bits")
+    return value
+
+
+def check_equation(text: str) -> tuple[bool, str]:
+    """Whether `lhs = rhs` holds exactly; the reason says what failed."""
+    if text.count("=") != 1:
+        return False, "not a single equation"
+    lhs, rhs = text.split("=")
+    try:
+        left, right = evaluate(lhs), evaluate(rhs)
+    except UnsafeExpression as err:
+        return False, str(err)
+    if left != right:
+        return False, f"left side is {format_fraction(left)}, right side is {format_fraction(right)}"
+    return True, "holds"
+
+
+def format_fraction(value: Fraction) -> str:
+    """`7`, `-7/3`: the canonical text of an exact rational."""
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
