@@ -1,0 +1,191 @@
+"""The `cotsynth` command line: run, tasks, preview.
+
+Errors a user can fix (a bad config, an output dir in the way) print one line per problem on stderr
+and exit with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from cotsynth import tasks
+from cotsynth.config import ConfigError, load_config
+from cotsynth.resources import find_pipeline
+
+err_console = Console(stderr=True)
+console = Console()
+
+
+def fail(lines: list[str] | str, status: int = 2) -> None:
+    for line in [lines] if isinstance(lines, str) else lines:
+        err_console.print(f"[bold red]error:[/] {line}", markup=True, highlight=False, soft_wrap=True)
+    sys.exit(status)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cotsynth")
+def main() -> None:
+    """Synthesize verified chain-of-thought training data from a pipeline YAML."""
+
+
+@main.command()
+@click.argument("pipeline")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output dir (overrides output.dir).")
+@click.option("--executor", type=click.Choice(["ray", "local"]), default="ray", show_default=True)
+@click.option("--ray-address", default=None, help="Join this Ray cluster (default: RAY_ADDRESS, else embedded).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Parallel workers (default: all CPUs).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N problems per task (a quick try).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run in the same output dir.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output dir.")
+def run(pipeline, out_dir, executor, ray_address, workers, limit, resume, overwrite) -> None:
+    """Run PIPELINE (a YAML path, or the name of a shipped pipeline such as `quickstart`)."""
+    from cotsynth.pipeline.run import OutputDirError, RunOptions, effective_counts, run_pipeline
+
+    try:
+        path = find_pipeline(pipeline)
+    except FileNotFoundError as err:
+        fail(str(err))
+    try:
+        config = load_config(path, {"dir": out_dir} if out_dir else None)
+    except ConfigError as err:
+        fail([f"{path}: {line}" for line in err.problems])
+    if executor == "local" and workers not in (None, 1):
+        fail("--workers: the local executor runs in this process; use --executor ray for more workers")
+    options = RunOptions(Path(config.output.dir), executor, workers, ray_address, limit, resume, overwrite)
+    total = sum(effective_counts(config, limit))
+    started = time.perf_counter()
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("problems"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
+    with progress:
+        bar = progress.add_task(f"{config.name} ({executor})", total=total)
+        try:
+            manifest = run_pipeline(config, options, on_unit=lambda r: progress.advance(bar, r.stats["problems"]))
+        except OutputDirError as err:
+            fail(str(err))
+    _summary(manifest, options.out_dir, time.perf_counter() - started)
+
+
+def _summary(manifest: dict, out_dir: Path, seconds: float) -> None:
+    counts = manifest["counts"]
+    table = Table(title=f"cotsynth: {manifest['name']}", title_justify="left")
+    for column in ("split", "problems", "rows", *[v for v in manifest["files"] if v != "data"]):
+        table.add_column(column, justify="right" if column != "split" else "left")
+    views = [v for v in manifest["files"] if v != "data"]
+    for split, c in counts["splits"].items():
+        table.add_row(split, str(c["problems"]), str(c["data"]), *[str(c[v]) for v in views])
+    console.print(table)
+    rendered = counts["traces"]["rendered"] or 1
+    console.print(
+        f"verified {counts['verify']['kept']}/{counts['traces']['rendered']} traces "
+        f"({100 * counts['verify']['kept'] / rendered:.1f}%), "
+        f"dedup dropped {counts['dedup']['dropped_problems']} problems, "
+        f"{seconds:.1f} s ({manifest['run']['executor']}, {manifest['run']['workers']} workers)"
+    )
+    console.print(f"output: {out_dir.resolve()}  (load with datasets.load_dataset({str(out_dir)!r}))")
+
+
+@main.command(name="tasks")
+def list_tasks() -> None:
+    """The task families, their knobs and defaults."""
+    for name in tasks.names():
+        family = tasks.get(name)
+        table = Table(title=f"{name}: {family.description}", title_justify="left", show_edge=False)
+        table.add_column("knob")
+        table.add_column("default")
+        table.add_column("accepts")
+        table.add_column("meaning")
+        for knob, spec in family.knobs.items():
+            default = list(spec.default)
+            table.add_row(knob, str(default), spec.describe(), spec.doc)
+        console.print(table)
+        console.print(
+            f"  answer type: {family.answer_type}; granularities: {', '.join(family.granularities)}; "
+            f"templates: {len(family.templates())}\n"
+        )
+
+
+def _parse_knob(text: str) -> tuple[str, object]:
+    if "=" not in text:
+        raise click.BadParameter(f"{text!r}: expected NAME=VALUE (e.g. steps=3 or steps=2,5)")
+    name, _, value = text.partition("=")
+
+    def scalar(item: str) -> object:
+        try:
+            return int(item)
+        except ValueError:
+            return item
+
+    items = [scalar(v.strip()) for v in value.split(",")] if "," in value else scalar(value.strip())
+    return name.strip(), items
+
+
+@main.command()
+@click.argument("family")
+@click.option("-n", "count", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--granularity", "granularities", multiple=True, help="Default: every granularity of the family.")
+@click.option("--style", default="steps", show_default=True, type=click.Choice(["steps", "least_to_most", "self_ask"]))
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--knob", "knobs", multiple=True, help="NAME=VALUE, VALUE a number, a lo,hi range or a list.")
+def preview(family, count, granularities, style, seed, knobs) -> None:
+    """Show rendered problems of FAMILY and their CoT in each granularity."""
+    from cotsynth.config import parse_config
+    from cotsynth.traces.symbolic import render
+    from cotsynth.verify.symbolic import verify_symbolic
+
+    try:
+        knob_values = dict(_parse_knob(k) for k in knobs)
+    except click.BadParameter as err:
+        fail(f"--knob {err.message}")
+    document = {
+        "name": "preview",
+        "seed": seed,
+        "tasks": [{"family": family, "count": count, "knobs": knob_values}],
+        "traces": [{"source": "symbolic", "granularity": list(granularities) or list(_granularities(family)),
+                    "style": style}],
+        "output": {"dir": "unused"},
+    }
+    try:
+        config = parse_config(document)
+    except ConfigError as err:
+        fail([line.replace("tasks[0].", "").replace("traces[0].", "--") for line in err.problems])
+    spec = config.tasks[0]
+    chosen = tasks.get(family)
+    settings, templates = config.knob_settings(0), chosen.templates()
+    for index in range(count):
+        problem = chosen.build(seed, spec.key, index, settings, templates)
+        console.rule(f"{problem.id}  [{problem.template_id}]  knobs {problem.knobs}")
+        console.print(f"[bold]Q:[/] {problem.question}", highlight=False)
+        console.print(f"[bold]A:[/] {problem.answer}  ({problem.answer_type})", highlight=False)
+        console.print(f"atoms {problem.graph.atoms()}  compounds {problem.graph.compounds()}", highlight=False)
+        for granularity in config.traces[0].granularity:
+            trace = render(problem, granularity, style)
+            verdict = verify_symbolic(trace)
+            mark = "[green]verified[/]" if verdict.verified else f"[red]NOT verified: {verdict.reason}[/]"
+            console.print(f"\n[bold cyan]{granularity}[/] / {style}  {mark}")
+            console.print(trace.cot or "(no CoT: answer only)", highlight=False, markup=False)
+
+
+def _granularities(family: str) -> tuple[str, ...]:
+    try:
+        return tasks.get(family).granularities
+    except KeyError:
+        return ("answer",)
+
+
+if __name__ == "__main__":
+    main()

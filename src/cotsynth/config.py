@@ -1,0 +1,161 @@
+"""The pipeline YAML, validated in full before any work starts.
+
+Every problem is reported as one line `<yaml path>: <reason>` (e.g. `tasks[0].knobs.steps: range
+[6, 2] is inverted (min > max)`), so a user sees which key to fix without reading a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from cotsynth import tasks
+from cotsynth.diversity.config import DiversityConfig
+from cotsynth.schema import dumps
+from cotsynth.splits.config import SplitsConfig
+from cotsynth.tasks.knobs import KnobError, resolve_knobs
+from cotsynth.traces.symbolic import GRANULARITIES, STYLES
+
+
+class ConfigError(ValueError):
+    """One or more `path: reason` lines describing what is wrong with a pipeline config."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TaskSpec(_Strict):
+    family: str
+    count: int = Field(gt=0)
+    knobs: dict[str, Any] = Field(default_factory=dict)
+    templates: list[str] | None = Field(default=None, min_length=1)
+    name: str | None = Field(default=None, description="task key; defaults to the family name")
+
+    @property
+    def key(self) -> str:
+        return self.name or self.family
+
+
+class SymbolicTraces(_Strict):
+    source: Literal["symbolic"]
+    granularity: Annotated[list[Literal[GRANULARITIES]], BeforeValidator(_as_list)] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["fine"], min_length=1
+    )
+    style: Annotated[list[Literal[STYLES]], BeforeValidator(_as_list)] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["steps"], min_length=1
+    )
+
+
+class OutputConfig(_Strict):
+    dir: str
+    shard_rows: int = Field(50_000, gt=0)
+    formats: list[Literal["sft", "rl", "prm"]] = Field(default_factory=list)
+    answer_format: Literal["boxed", "answer_line"] = "boxed"
+    license: str = "apache-2.0"
+
+
+class PipelineConfig(_Strict):
+    name: str = Field(min_length=1)
+    seed: int = Field(0, ge=0)
+    tasks: list[TaskSpec] = Field(min_length=1)
+    traces: list[SymbolicTraces] = Field(min_length=1)
+    splits: SplitsConfig = Field(default_factory=SplitsConfig)
+    diversity: DiversityConfig = Field(default_factory=DiversityConfig)
+    output: OutputConfig
+
+    def knob_settings(self, task_index: int) -> dict[str, Any]:
+        spec = self.tasks[task_index]
+        return resolve_knobs(tasks.get(spec.family).knobs, spec.knobs)
+
+    def canonical(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def hash(self) -> str:
+        return hashlib.sha256(dumps(self.canonical()).encode()).hexdigest()[:16]
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part in ("symbolic", "teacher") and text.endswith("]"):
+            continue  # the tag pydantic adds inside a discriminated union
+        elif str(part).startswith("function-"):
+            continue
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def _semantic_problems(config: PipelineConfig) -> list[str]:
+    """Checks that need the task registry: families, knobs, templates, granularities."""
+    problems = []
+    seen: set[str] = set()
+    for i, spec in enumerate(config.tasks):
+        if spec.family not in tasks.names():
+            problems.append(f"tasks[{i}].family: unknown family {spec.family!r}; known: {', '.join(tasks.names())}")
+            continue
+        family = tasks.get(spec.family)
+        if spec.key in seen:
+            problems.append(f"tasks[{i}].name: task key {spec.key!r} is used twice; give each task a distinct name")
+        seen.add(spec.key)
+        try:
+            resolve_knobs(family.knobs, spec.knobs)
+        except KnobError as err:
+            problems.append(f"tasks[{i}].knobs.{err}")
+        if spec.templates is not None:
+            known = {t.id for t in family.templates()}
+            unknown = [t for t in spec.templates if t not in known and f"{family.name}/{t}" not in known]
+            if unknown:
+                problems.append(f"tasks[{i}].templates: unknown template(s) {unknown}; known: {sorted(known)}")
+        for j, trace in enumerate(config.traces):
+            missing = [g for g in trace.granularity if g not in family.granularities]
+            if missing:
+                problems.append(
+                    f"traces[{j}].granularity: family {family.name!r} has no {missing} granularity "
+                    f"(it has {list(family.granularities)})"
+                )
+    return problems
+
+
+def parse_config(data: Any, overrides: dict[str, Any] | None = None) -> PipelineConfig:
+    """Validate a loaded YAML document; raises ConfigError with every problem found."""
+    if not isinstance(data, dict):
+        raise ConfigError([f"(top level): expected a mapping of pipeline keys, got {type(data).__name__}"])
+    if overrides:
+        data = {**data, "output": {**(data.get("output") or {}), **overrides}}
+    try:
+        config = PipelineConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError([f"{_path(e['loc'])}: {e['msg']}" for e in err.errors()]) from None
+    problems = _semantic_problems(config)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> PipelineConfig:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError([f"{path}: cannot read ({err.strerror})"]) from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError([f"{path}: invalid YAML{where}: {getattr(err, 'problem', err)}"]) from None
+    return parse_config(data, overrides)

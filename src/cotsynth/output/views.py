@@ -1,0 +1,85 @@
+"""Training views derived from canonical records: the layouts SFT, RL and PRM trainers read as is.
+
+- `sft`: `messages`, TRL's conversational format; the assistant turn is the CoT followed by the final
+  answer (`\\boxed{...}` or `Answer: ...`, per `output.answer_format`).
+- `rl`: verl's layout (`data_source`, `prompt`, `ability`, `reward_model`, `extra_info`), one row per
+  problem (a prompt and its ground truth; no trace).
+- `prm`: TRL's stepwise supervision (`prompt`, `completions`, `labels`), one row per trace with steps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
+
+VIEW_SCHEMAS = {
+    "sft": pa.schema([("id", pa.string()), ("messages", pa.list_(MESSAGE))]),
+    "rl": pa.schema(
+        [
+            ("data_source", pa.string()),
+            ("prompt", pa.list_(MESSAGE)),
+            ("ability", pa.string()),
+            ("reward_model", pa.struct([("style", pa.string()), ("ground_truth", pa.string())])),
+            (
+                "extra_info",
+                pa.struct(
+                    [
+                        ("split", pa.string()),
+                        ("index", pa.int64()),
+                        ("id", pa.string()),
+                        ("task", pa.string()),
+                        ("knobs", pa.string()),
+                        ("answer_type", pa.string()),
+                    ]
+                ),
+            ),
+        ]
+    ),
+    "prm": pa.schema(
+        [("id", pa.string()), ("prompt", pa.string()), ("completions", pa.list_(pa.string())), ("labels", pa.list_(pa.bool_()))]
+    ),
+}
+
+RL_INSTRUCTION = "Think step by step, then give the final answer as \\boxed{answer}."
+
+
+def final_answer(answer: str, answer_format: str) -> str:
+    return f"\\boxed{{{answer}}}" if answer_format == "boxed" else f"Answer: {answer}"
+
+
+def sft_row(record: dict[str, Any], answer_format: str) -> dict[str, Any]:
+    ending = final_answer(record["answer"], answer_format)
+    reply = f"{record['cot']}\n{ending}" if record["cot"] else ending
+    return {
+        "id": record["id"],
+        "messages": [{"role": "user", "content": record["question"]}, {"role": "assistant", "content": reply}],
+    }
+
+
+def rl_row(record: dict[str, Any], index: int) -> dict[str, Any]:
+    return {
+        "data_source": f"cotsynth/{record['task']}",
+        "prompt": [{"role": "user", "content": f"{record['question']}\n{RL_INSTRUCTION}"}],
+        "ability": record["task"],
+        "reward_model": {"style": "rule", "ground_truth": record["answer"]},
+        "extra_info": {
+            "split": record["split"],
+            "index": index,
+            "id": record["id"].split("/", 1)[0],
+            "task": record["task"],
+            "knobs": record["knobs"],
+            "answer_type": record["answer_type"],
+        },
+    }
+
+
+def prm_row(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": record["id"],
+        "prompt": record["question"],
+        "completions": record["cot_steps"],
+        "labels": record["step_labels"],
+    }

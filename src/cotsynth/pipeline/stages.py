@@ -1,0 +1,185 @@
+"""The pipeline's per-example stages: generate problems → render traces → verify.
+
+Each stage is a small class whose `run` maps a stream to a stream (datatrove's shape); none of them
+knows which executor runs it. `UnitProcessor` chains them over one work unit and returns plain
+Arrow tables, the only thing that crosses a process or node boundary.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from cotsynth import tasks
+from cotsynth.config import PipelineConfig
+from cotsynth.pipeline.units import WorkUnit
+from cotsynth.schema import dumps, to_table
+from cotsynth.tasks.base import Problem
+from cotsynth.traces.symbolic import Trace, render
+from cotsynth.verify.symbolic import TraceVerdict, verify_symbolic
+
+PROBLEMS_SCHEMA = pa.schema(
+    [
+        ("problem_id", pa.string()),
+        ("task", pa.string()),
+        ("template_id", pa.string()),
+        ("knobs", pa.string()),
+        ("atoms", pa.list_(pa.string())),
+        ("compounds", pa.list_(pa.string())),
+        ("complexity", pa.int32()),
+        ("shape", pa.string()),
+        ("question", pa.string()),
+        ("n_records", pa.int32()),  # rows this problem contributes to data/ (after verification)
+        ("n_step_records", pa.int32()),  # of which carry step labels (rows of the prm view)
+    ]
+)
+
+
+class GenerateProblems:
+    def __init__(self, config: PipelineConfig):
+        self.config = config
+        self._settings = [config.knob_settings(i) for i in range(len(config.tasks))]
+        self._templates = [tasks.get(t.family).templates(t.templates) for t in config.tasks]
+
+    def run(self, units: Iterable[WorkUnit]) -> Iterator[Problem]:
+        for unit in units:
+            spec = self.config.tasks[unit.task_index]
+            family = tasks.get(spec.family)
+            for index in range(unit.start, unit.stop):
+                yield family.build(
+                    self.config.seed, spec.key, index, self._settings[unit.task_index], self._templates[unit.task_index]
+                )
+
+
+class RenderSymbolicTraces:
+    """Every configured (granularity, style) of each problem, in config order."""
+
+    def __init__(self, config: PipelineConfig):
+        self.variants = [
+            (g, s) for spec in config.traces if spec.source == "symbolic" for g in spec.granularity for s in spec.style
+        ]
+        # `answer` traces carry no steps, so one style is enough.
+        self.variants = list(dict.fromkeys((g, "steps" if g == "answer" else s) for g, s in self.variants))
+
+    def run(self, problems: Iterable[Problem]) -> Iterator[tuple[Problem, list[Trace]]]:
+        for problem in problems:
+            yield problem, [render(problem, g, s) for g, s in self.variants]
+
+
+class VerifyTraces:
+    def run(
+        self, items: Iterable[tuple[Problem, list[Trace]]]
+    ) -> Iterator[tuple[Problem, list[tuple[Trace, TraceVerdict]]]]:
+        for problem, traces in items:
+            yield problem, [(trace, verify_symbolic(trace)) for trace in traces]
+
+
+def record_id(trace: Trace) -> str:
+    return f"{trace.problem.id}/{trace.granularity}/{trace.style}/{trace.source}/{trace.sample_index}"
+
+
+def to_record(trace: Trace, verdict: TraceVerdict, seed: int) -> dict[str, Any]:
+    problem = trace.problem
+    graph = problem.graph
+    return {
+        "id": record_id(trace),
+        "task": problem.task,
+        "split": "",  # assigned globally, when every problem is known
+        "knobs": dumps(problem.knobs),
+        "seed": seed,
+        "template_id": problem.template_id,
+        "question": problem.question,
+        "answer": problem.answer,
+        "answer_type": problem.answer_type,
+        "granularity": trace.granularity,
+        "style": trace.style,
+        "cot": trace.cot,
+        "cot_steps": trace.cot_steps,
+        "source": trace.source,
+        "sample_index": trace.sample_index,
+        "verified": verdict.verified,
+        "step_labels": verdict.step_labels,
+        "verification": dumps({"method": verdict.method, "reason": verdict.reason}),
+        "atoms": graph.atoms(),
+        "compounds": graph.compounds(),
+        "complexity": graph.complexity(),
+        "graph": dumps(graph.to_json()),
+        "meta": dumps({"step_nodes": [list(s.nodes) for s in trace.steps], **trace.meta}),
+    }
+
+
+@dataclass
+class UnitResult:
+    unit: WorkUnit
+    records: pa.Table
+    problems: pa.Table
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+class UnitProcessor:
+    """Runs the stages over one work unit; held by a worker (a Ray actor, or the local process)."""
+
+    def __init__(self, config: PipelineConfig):
+        self.config = config
+        self.generate = GenerateProblems(config)
+        self.render = RenderSymbolicTraces(config)
+        self.verify = VerifyTraces()
+
+    def __call__(self, unit: WorkUnit) -> UnitResult:
+        timings: Counter[str] = Counter()
+        drops: list[dict[str, str]] = []
+        records: list[dict[str, Any]] = []
+        problem_rows: list[dict[str, Any]] = []
+        n_traces = 0
+
+        started = time.perf_counter()
+        problems = list(self.generate.run([unit]))
+        timings["generate"] += time.perf_counter() - started
+        started = time.perf_counter()
+        rendered = list(self.render.run(problems))
+        timings["traces"] += time.perf_counter() - started
+        started = time.perf_counter()
+        verified = list(self.verify.run(rendered))
+        timings["verify"] += time.perf_counter() - started
+
+        for problem, pairs in verified:
+            kept = 0
+            with_steps = 0
+            for trace, verdict in pairs:
+                n_traces += 1
+                if not verdict.verified:
+                    # A symbolic trace that fails its own graph is a generator bug: counted, never shipped.
+                    drops.append({"id": record_id(trace), "stage": "verify", "reason": verdict.reason})
+                    continue
+                records.append(to_record(trace, verdict, self.config.seed))
+                kept += 1
+                with_steps += verdict.step_labels is not None
+            graph = problem.graph
+            problem_rows.append(
+                {
+                    "problem_id": problem.id,
+                    "task": problem.task,
+                    "template_id": problem.template_id,
+                    "knobs": dumps(problem.knobs),
+                    "atoms": graph.atoms(),
+                    "compounds": graph.compounds(),
+                    "complexity": graph.complexity(),
+                    "shape": graph.shape(),
+                    "question": problem.question,
+                    "n_records": kept,
+                    "n_step_records": with_steps,
+                }
+            )
+        stats = {
+            "problems": len(problems),
+            "traces": n_traces,
+            "verified": len(records),
+            "drops": drops,
+            "seconds": dict(timings),
+        }
+        return UnitResult(unit, to_table(records), pa.Table.from_pylist(problem_rows, schema=PROBLEMS_SCHEMA), stats)

@@ -1,0 +1,160 @@
+"""`arith`: multi-step arithmetic over integers, and exact fractions when division is allowed.
+
+The expression is a random binary tree; its operations, in evaluation order, are the graph's nodes.
+Generation uses `Fraction` (fast, exact); the independent recomputation in `recompute_answer` uses
+sympy on the graph alone, so a generator bug cannot agree with itself.
+"""
+
+from __future__ import annotations
+
+import operator
+import random
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import sympy
+
+from cotsynth.tasks import register
+from cotsynth.tasks.base import Generated, TaskFamily
+from cotsynth.tasks.graph import REF, Node, StepGraph, Subgoal
+from cotsynth.tasks.knobs import Choice, IntRange
+from cotsynth.verify.arithmetic import check_equation, format_fraction, parse_number
+
+SYMBOL = {"+": "add", "-": "sub", "*": "mul", "/": "div"}
+PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
+_APPLY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+_SYMPY_OPS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+}
+
+
+@dataclass
+class _Expr:
+    """A node of the expression tree while it is built: a leaf (op None) or an operation."""
+
+    value: Fraction
+    op: str | None = None
+    left: "_Expr | None" = None
+    right: "_Expr | None" = None
+
+    def text(self) -> str:
+        if self.op is None:
+            return format_fraction(self.value)
+        return f"{self._child(self.left, False)} {self.op} {self._child(self.right, True)}"
+
+    def _child(self, child: "_Expr", is_right: bool) -> str:
+        text = child.text()
+        if child.op is None:
+            return text
+        weaker = PRECEDENCE[child.op] < PRECEDENCE[self.op]
+        # a right operand of equal precedence is bracketed so that reading left to right
+        # evaluates in the same order as the graph.
+        return f"({text})" if weaker or (is_right and PRECEDENCE[child.op] == PRECEDENCE[self.op]) else text
+
+
+def _operand(value: Fraction) -> str:
+    """A value as an operand in a step: negatives and fractions bracketed so the step parses right."""
+    text = format_fraction(value)
+    return f"({text})" if value < 0 or value.denominator != 1 else text
+
+
+@register
+class Arith(TaskFamily):
+    name = "arith"
+    description = "Multi-step arithmetic expressions; exact fractions when division is allowed."
+    answer_type = "rational"
+    knobs = {
+        "steps": IntRange("number of operations in the expression", (2, 4), 1, 16),
+        "digits": IntRange("digits of each operand", (1, 2), 1, 9),
+        "ops": Choice("operators the expression may use", ("+", "-", "*"), ("+", "-", "*", "/")),
+    }
+
+    def generate(self, rng: random.Random, knobs: dict[str, Any]) -> Generated:
+        tree = self._tree(rng, knobs["steps"], knobs["digits"], knobs["ops"])
+        graph = self._graph(tree)
+        return Generated(
+            variables={"expression": tree.text(), "has_division": "/" in knobs["ops"]},
+            answer=format_fraction(tree.value),
+            graph=graph,
+        )
+
+    def _tree(self, rng: random.Random, n_ops: int, digits: int, ops: tuple[str, ...]) -> _Expr:
+        if n_ops == 0:
+            low = 1 if digits == 1 else 10 ** (digits - 1)
+            return _Expr(Fraction(rng.randint(low, 10**digits - 1)))
+        left_ops = rng.randint(0, n_ops - 1)
+        op = rng.choice(ops)
+        left = self._tree(rng, left_ops, digits, ops)
+        right = self._tree(rng, n_ops - 1 - left_ops, digits, ops)
+        if op == "/" and right.value == 0:
+            op = rng.choice([o for o in ops if o != "/"] or ["*"])
+        return _Expr(_APPLY[op](left.value, right.value), op, left, right)
+
+    def _graph(self, root: _Expr) -> StepGraph:
+        nodes: list[Node] = []
+        refs: dict[int, str] = {}
+
+        def visit(expr: _Expr, group: int) -> str:
+            """Post-order: children first, so nodes come in evaluation order. Returns an input ref."""
+            if expr.op is None:
+                return format_fraction(expr.value)
+            if id(expr) in refs:
+                return refs[id(expr)]
+            inputs = (visit(expr.left, group), visit(expr.right, group))
+            a, b = expr.left.value, expr.right.value
+            node_id = f"n{len(nodes)}"
+            nodes.append(
+                Node(
+                    id=node_id,
+                    op=SYMBOL[expr.op],
+                    inputs=inputs,
+                    output=format_fraction(expr.value),
+                    text=f"{_operand(a)} {expr.op} {_operand(b)} = {format_fraction(expr.value)}",
+                    question=f"What is {_operand(a)} {expr.op} {_operand(b)}?",
+                    group=group,
+                )
+            )
+            refs[id(expr)] = REF + node_id
+            return refs[id(expr)]
+
+        # Subgoals: each operand of the root that is itself an operation, then the root.
+        subgoals = []
+        for group, child in enumerate((root.left, root.right)):
+            if child is not None and child.op is not None:
+                start = len(nodes)
+                visit(child, group)
+                covered = tuple(n.id for n in nodes[start:])
+                value = format_fraction(child.value)
+                subgoals.append(Subgoal(group, covered, f"{child.text()} = {value}", f"What is {child.text()}?", value))
+        visit(root, 2)
+        top = nodes[-1]
+        subgoals.append(Subgoal(2, (top.id,), top.text, top.question, top.output))
+        return StepGraph(nodes=nodes, subgoals=subgoals, result=top.id)
+
+    def recompute_answer(self, graph: StepGraph) -> str:
+        values: dict[str, sympy.Rational] = {}
+
+        def value(text: str) -> sympy.Rational:
+            if text.startswith(REF):
+                return values[text[1:]]
+            number = parse_number(text)
+            return sympy.Rational(number.numerator, number.denominator)
+
+        for node in graph.nodes:
+            values[node.id] = _SYMPY_OPS[node.op](*(value(i) for i in node.inputs))
+        result = sympy.Rational(values[graph.result])
+        return format_fraction(Fraction(int(result.p), int(result.q)))
+
+    def check_step(self, graph: StepGraph, step: str, node_ids: tuple[str, ...]) -> tuple[bool, str]:
+        holds, reason = check_equation(step)
+        if not holds:
+            return False, reason
+        claimed = parse_number(step.rsplit("=", 1)[1])
+        expected = graph.node(node_ids[-1]).output
+        if claimed != parse_number(expected):
+            return False, f"step claims {step.rsplit('=', 1)[1].strip()}, graph has {expected}"
+        return True, "holds"

@@ -1,0 +1,90 @@
+"""What every task family provides, and how a Problem is built from (seed, task, index, knobs)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from cotsynth.seeding import rng_for, stable_id
+from cotsynth.tasks.graph import StepGraph
+from cotsynth.tasks.knobs import Knob
+from cotsynth.tasks.templates import QuestionTemplate, question_templates
+
+
+@dataclass
+class Problem:
+    id: str  # stable: `<task key>-<hash of (seed, task key, index)>`
+    task: str
+    question: str
+    answer: str
+    answer_type: str
+    graph: StepGraph
+    template_id: str
+    knobs: dict[str, Any]  # the values this example used
+    program: str | None = None  # a Python program printing the answer (granularity `code`)
+
+
+@dataclass
+class Generated:
+    """What a family's `generate` returns; the question is rendered from `variables` by a template."""
+
+    variables: dict[str, Any]
+    answer: str
+    graph: StepGraph
+    program: str | None = None
+    knobs: dict[str, Any] = field(default_factory=dict)  # extra per-example facts worth recording
+
+
+class TaskFamily:
+    """A registered generator: subclasses set the class attributes and implement the methods."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    answer_type: ClassVar[str]
+    knobs: ClassVar[dict[str, Knob]]
+    granularities: ClassVar[tuple[str, ...]] = ("answer", "coarse", "fine")
+
+    def generate(self, rng: random.Random, knobs: dict[str, Any]) -> Generated:
+        """Build one problem from per-example knob values, drawing only from `rng`."""
+        raise NotImplementedError
+
+    def recompute_answer(self, graph: StepGraph) -> str:
+        """The answer recomputed from the graph alone, independently of how `generate` got it."""
+        raise NotImplementedError
+
+    def check_step(self, graph: StepGraph, step: str, node_ids: tuple[str, ...]) -> tuple[bool, str]:
+        """Whether one CoT step (linked to its graph nodes) holds on its own; the reason says why not."""
+        raise NotImplementedError
+
+    def templates(self, allowed: list[str] | None = None) -> tuple[QuestionTemplate, ...]:
+        found = question_templates(self.name)
+        if allowed is None:
+            return found
+        return tuple(t for t in found if t.id in allowed or t.id.split("/", 1)[1] in allowed)
+
+    def build(
+        self,
+        seed: int,
+        task_key: str,
+        index: int,
+        settings: dict[str, Any],
+        templates: tuple[QuestionTemplate, ...],
+    ) -> Problem:
+        """The problem at `index`: the same for the same (seed, task key, index, settings), anywhere."""
+        rng = rng_for(seed, task_key, self.name, index)
+        example_knobs = {name: self.knobs[name].sample(rng, value) for name, value in settings.items()}
+        generated = self.generate(rng, example_knobs)
+        template = templates[rng.randrange(len(templates))]
+        recorded = {k: "".join(v) if isinstance(v, tuple) else v for k, v in example_knobs.items()}
+        return Problem(
+            id=f"{task_key}-{stable_id(seed, task_key, self.name, index)}",
+            task=self.name,
+            question=template.render(**generated.variables),
+            answer=generated.answer,
+            answer_type=self.answer_type,
+            graph=generated.graph,
+            template_id=template.id,
+            knobs=recorded | generated.knobs,
+            program=generated.program,
+        )

@@ -1,0 +1,72 @@
+"""Symbolic traces: a problem's step graph rendered as CoT at a granularity, in a style.
+
+`fine` states one step per graph node, `coarse` one per subgoal, `answer` none. The style (a jinja2
+file under templates/cot/) only words the steps; every step keeps the graph nodes it states, which
+is what verification checks and what PRM labels point at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+
+from cotsynth.resources import resource_dir
+from cotsynth.tasks.base import Problem
+
+GRANULARITIES = ("answer", "coarse", "fine", "code")
+STYLES = ("steps", "least_to_most", "self_ask")
+
+
+@dataclass(frozen=True)
+class Step:
+    claim: str  # the checkable statement, e.g. "12 + 21 = 33"
+    question: str  # the same step as a sub-question
+    output: str  # the value the step produces
+    nodes: tuple[str, ...]  # the graph nodes it states
+
+
+@dataclass
+class Trace:
+    problem: Problem
+    granularity: str
+    style: str
+    source: str
+    sample_index: int
+    steps: list[Step]  # the structured steps (symbolic) or [] when unknown (free text)
+    cot_steps: list[str]  # the steps as worded in the CoT
+    cot: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=None)
+def _style(style: str) -> Any:
+    folder = resource_dir("templates") / "cot"
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), undefined=jinja2.StrictUndefined)
+    return env.get_template(f"{style}.j2").module
+
+
+def structured_steps(problem: Problem, granularity: str) -> list[Step]:
+    graph = problem.graph
+    if granularity == "fine":
+        return [Step(n.text, n.question, n.output, (n.id,)) for n in graph.nodes]
+    if granularity == "coarse":
+        return [Step(s.text, s.question, s.output, s.node_ids) for s in graph.subgoals]
+    if granularity == "answer":
+        return []
+    raise ValueError(f"no symbolic rendering for granularity {granularity!r}")
+
+
+def render(problem: Problem, granularity: str, style: str) -> Trace:
+    """The symbolic trace of a problem; `code` renders the family's program."""
+    if granularity == "code":
+        program = problem.program or ""
+        return Trace(problem, granularity, style, "symbolic", 0, [], [program] if program else [], program)
+    steps = structured_steps(problem, granularity)
+    module = _style(style)
+    worded = [str(module.step(n, s)).strip() for n, s in enumerate(steps, start=1)]
+    preamble = str(module.preamble(steps)).strip() if steps else ""
+    cot = "\n".join(([preamble] if preamble else []) + worded)
+    return Trace(problem, granularity, style, "symbolic", 0, steps, worded, cot)

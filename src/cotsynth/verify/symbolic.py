@@ -1,0 +1,40 @@
+"""Verification of symbolic traces against the step graph they were rendered from.
+
+The answer is recomputed from the graph by the family's independent solver (sympy for arithmetic),
+and every stated step is checked on its own (an arithmetic step must hold exactly and agree with
+its graph node). A trace is verified only if both hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cotsynth.tasks import get
+from cotsynth.traces.symbolic import Trace
+
+
+@dataclass
+class TraceVerdict:
+    verified: bool
+    step_labels: list[bool] | None
+    method: str
+    reason: str
+
+
+def verify_symbolic(trace: Trace) -> TraceVerdict:
+    problem = trace.problem
+    family = get(problem.task)
+    recomputed = family.recompute_answer(problem.graph)
+    if recomputed != problem.answer:
+        return TraceVerdict(False, None, "graph_recompute", f"answer {problem.answer} != recomputed {recomputed}")
+    if not trace.steps:
+        return TraceVerdict(True, None, "graph_recompute", "answer recomputed from graph")
+    labels, first_failure = [], ""
+    for number, step in enumerate(trace.steps, start=1):
+        holds, reason = family.check_step(problem.graph, step.claim, step.nodes)
+        labels.append(holds)
+        if not holds and not first_failure:
+            first_failure = f"step {number}: {reason}"
+    if first_failure:
+        return TraceVerdict(False, labels, "graph_recompute+steps", first_failure)
+    return TraceVerdict(True, labels, "graph_recompute+steps", f"answer recomputed; {len(labels)} steps hold")
