@@ -26,7 +26,17 @@ def names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-# Importing a family module registers it.
-from cotsynth.tasks import arith  # noqa: E402,F401
+def _discover() -> None:
+    """Import every module of `cotsynth.tasks.families`: each registers its family."""
+    import importlib
+    import pkgutil
+
+    from cotsynth.tasks import families
+
+    for module in sorted(m.name for m in pkgutil.iter_modules(families.__path__)):
+        importlib.import_module(f"{families.__name__}.{module}")
+
+
+_discover()
 
 __all__ = ["Generated", "Problem", "TaskFamily", "get", "names", "register"]

@@ -57,6 +57,13 @@ class TaskFamily:
         """Whether one CoT step (linked to its graph nodes) holds on its own; the reason says why not."""
         raise NotImplementedError
 
+    def score_answer(self, problem: Problem, prediction: str) -> bool:
+        """Whether a predicted final answer is right. Families with many right answers (countdown)
+        override this; the default is equivalence with the canonical answer."""
+        from cotsynth.verify import answers_match
+
+        return answers_match(problem.answer, prediction)
+
     def templates(self, allowed: list[str] | None = None) -> tuple[QuestionTemplate, ...]:
         found = question_templates(self.name)
         if allowed is None:

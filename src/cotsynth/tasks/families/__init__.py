@@ -1,0 +1,1 @@
+"""One module per task family; importing the package registers them all."""
