@@ -1,0 +1,258 @@
+"""Answer equivalence, tiered: normalized string → exact rational → structure → symbolic worker.
+
+Each tier either decides (match / mismatch) or hands the pair on; only the symbolic tier costs more
+than microseconds, and it runs in a killable worker process (`worker_pool.py`). Untrusted text is
+never executed: numbers go through the whitelisted `Fraction` evaluator, everything else through
+math-verify's LaTeX parser inside the worker, after a screen for code-like text.
+See docs/verification.md for the answer types and what each tier accepts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from cotsynth.verify.arithmetic import UnsafeExpression, format_fraction
+from cotsynth.verify.normalize import (
+    bounds_problem, canonical_text, clean_math, compact, enclosure, split_top_level, strip_wrappers,
+)
+from cotsynth.verify.numeric import Numeric, numbers_equal, read_number
+
+ANSWER_TYPES = {
+    "auto": "infer from the gold answer",
+    "integer": "exact number", "rational": "exact number", "number": "exact number",
+    "float": "number within a relative tolerance (default 1e-6)",
+    "boolean": "yes/no/true/false",
+    "string": "text compared ignoring case, spacing and surrounding quotes/punctuation",
+    "expression": "symbolic expression, equal after simplification",
+    "equation": "equation or assignment (`x = 3` matches `3`)",
+    "tuple": "ordered elements", "list": "ordered elements",
+    "set": "unordered elements", "unordered_list": "unordered elements",
+    "interval": "interval with its open/closed ends (an inequality in x also matches)",
+}
+_NUMERIC_TYPES = {"integer", "rational", "number", "float"}
+_ORDERED_TYPES = {"tuple": True, "list": True, "set": False, "unordered_list": False}
+DEFAULT_FLOAT_TOLERANCE = 1e-6
+
+_TRUE = {"yes", "true", "y", "t", "correct", "1"}
+_FALSE = {"no", "false", "n", "f", "incorrect", "0"}
+_BOOLEAN_WORDS = {"yes", "no", "true", "false"}
+# Not math: Python dunders, quotes, backticks, statements. Text like this never reaches a parser.
+_CODE_LIKE = re.compile(r"__|[\"'`;@#]|\b(?:import|lambda|os|sys|subprocess|open|getattr|globals)\b")
+_WORD = re.compile(r"(?<!\\)\b[A-Za-z]{3,}\b")
+_MATH_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "sqrt", "frac", "infty", "pi",
+               "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "cdot", "times", "leq", "geq",
+               "neq", "cup", "cap", "text", "mathrm", "dfrac", "tfrac", "left", "right", "circ"}
+_ASSIGNMENT = re.compile(r"^\s*([A-Za-z](?:_\{?\w+\}?)?)\s*=\s*([^=<>]+)$")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one comparison. `method` names the tier that decided."""
+
+    match: bool
+    status: str  # "match" | "mismatch" | "unverifiable"
+    reason: str
+    method: str  # "string" | "boolean" | "numeric" | "structure" | "symbolic" | "bounds" | "screen" | "text"
+    gold_normalized: str = ""
+    pred_normalized: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"match": self.match, "status": self.status, "reason": self.reason, "method": self.method}
+
+
+def _verdict(status: str, reason: str, method: str, gold: str = "", pred: str = "") -> Verdict:
+    return Verdict(status == "match", status, reason, method, gold, pred)
+
+
+def default_timeout() -> float:
+    """Budget of one symbolic comparison: `COTSYNTH_VERIFY_TIMEOUT` seconds, default 1."""
+    return float(os.environ.get("COTSYNTH_VERIFY_TIMEOUT", "1.0"))
+
+
+def check_answer(gold: str, pred: str | None, answer_type: str | None = None, *,
+                 tolerance: float | None = None, ordered: bool | None = None,
+                 timeout_s: float | None = None) -> Verdict:
+    """Whether `pred` states the same answer as `gold`, with the tier and the reason.
+
+    `answer_type` (one of `ANSWER_TYPES`; unknown or None means "auto") steers the comparison;
+    `tolerance` allows a relative numeric error; `ordered` overrides whether element order matters.
+    """
+    if pred is None or not isinstance(pred, str):
+        return _verdict("unverifiable", "no answer found", "bounds")
+    for who, text in (("gold", gold), ("prediction", pred)):
+        problem = bounds_problem(text)
+        if problem:
+            return _verdict("unverifiable", f"{who} {problem}", "bounds")
+    context = _Context(tolerance, ordered, timeout_s if timeout_s is not None else default_timeout())
+    g, p = strip_wrappers(gold), strip_wrappers(pred)
+    if not p:
+        return _verdict("unverifiable", "empty prediction", "bounds", g, p)
+    kind = answer_type if answer_type in ANSWER_TYPES else "auto"
+    if kind == "auto":
+        kind = _infer_type(g)
+    if kind == "float" and tolerance is None:
+        context.tolerance = DEFAULT_FLOAT_TOLERANCE
+    if kind == "boolean":
+        return _compare_boolean(g, p)
+    if kind == "string":
+        return _compare_text(g, p)
+    if kind in _ORDERED_TYPES:
+        return _compare_sequence(clean_math(g), clean_math(p), context,
+                                 _ORDERED_TYPES[kind] if ordered is None else ordered)
+    return _compare_math(clean_math(g), clean_math(p), context)
+
+
+def answers_match(gold: str, pred: str | None, answer_type: str | None = None, **options: Any) -> bool:
+    """True only when `pred` is proven to state the gold answer."""
+    return check_answer(gold, pred, answer_type, **options).match
+
+
+@dataclass
+class _Context:
+    tolerance: float | None
+    ordered: bool | None
+    timeout_s: float
+
+
+def _infer_type(gold: str) -> str:
+    lowered = gold.strip().lower()
+    if lowered in _BOOLEAN_WORDS:
+        return "boolean"
+    words = [w for w in _WORD.findall(gold) if w.lower() not in _MATH_WORDS]
+    if words and not re.search(r"[=^\\]", gold):
+        return "string"
+    return "auto"
+
+
+def _compare_boolean(gold: str, pred: str) -> Verdict:
+    g, p = canonical_text(gold), canonical_text(pred)
+    gv = True if g in _TRUE else False if g in _FALSE else None
+    pv = True if p in _TRUE else False if p in _FALSE else None
+    if gv is None:
+        return _verdict("unverifiable", "gold is not a yes/no answer", "boolean", g, p)
+    if pv is None:
+        return _verdict("unverifiable", "prediction is not a yes/no answer", "boolean", g, p)
+    return _verdict("match" if gv == pv else "mismatch", f"gold {g}, prediction {p}", "boolean", g, p)
+
+
+def _compare_text(gold: str, pred: str) -> Verdict:
+    g, p = canonical_text(gold), canonical_text(pred)
+    if g == p:
+        return _verdict("match", "same text after case/spacing normalization", "text", g, p)
+    return _verdict("mismatch", "different text", "text", g, p)
+
+
+def _compare_math(gold: str, pred: str, context: _Context) -> Verdict:
+    if compact(gold) == compact(pred):
+        return _verdict("match", "identical after normalization", "string", gold, pred)
+    try:
+        g_num, p_num = read_number(gold), read_number(pred)
+    except UnsafeExpression as err:
+        return _verdict("unverifiable", f"arithmetic refused: {err}", "numeric", gold, pred)
+    if g_num is not None and p_num is None:
+        p_num = _assigned_number(pred)
+    if p_num is not None and g_num is None:
+        g_num = _assigned_number(gold)
+    if g_num is not None and p_num is not None:
+        return _numeric_verdict(g_num, p_num, context, gold, pred)
+    structured = _compare_structure(gold, pred, context)
+    if structured is not None:
+        return structured
+    if compact(canonical_text(gold)) == compact(canonical_text(pred)) and _WORD.search(gold):
+        return _verdict("match", "same text after case/spacing normalization", "text", gold, pred)
+    return _symbolic(gold, pred, context)
+
+
+def _assigned_number(text: str) -> Numeric | None:
+    """The number in `x = 3`: an assignment states its value."""
+    match = _ASSIGNMENT.match(text)
+    if not match:
+        return None
+    try:
+        return read_number(match.group(2).strip())
+    except UnsafeExpression:
+        return None
+
+
+def _numeric_verdict(gold: Numeric, pred: Numeric, context: _Context, g: str, p: str) -> Verdict:
+    gn, pn = format_fraction(gold.value), format_fraction(pred.value)
+    if numbers_equal(gold, pred, context.tolerance):
+        return _verdict("match", f"both equal {gn}", "numeric", gn, pn)
+    return _verdict("mismatch", f"{pn} is not {gn}", "numeric", gn, pn)
+
+
+def _compare_structure(gold: str, pred: str, context: _Context) -> Verdict | None:
+    """Tuples, lists, sets, intervals and assignments compared part by part; None if not structured."""
+    g_assign, p_assign = _ASSIGNMENT.match(gold), _ASSIGNMENT.match(pred)
+    if g_assign and p_assign:
+        if g_assign.group(1) != p_assign.group(1):
+            return _verdict("mismatch", "assigns a different variable", "structure", gold, pred)
+        return _compare_math(g_assign.group(2).strip(), p_assign.group(2).strip(), context)
+    if g_assign and not re.search(r"[=<>]|\\[lg]eq", pred):
+        return _compare_math(g_assign.group(2).strip(), pred, context)
+    if p_assign and not re.search(r"[=<>]|\\[lg]eq", gold):
+        return _compare_math(gold, p_assign.group(2).strip(), context)
+    g_enc, p_enc = enclosure(gold), enclosure(pred)
+    g_parts = split_top_level(g_enc[1]) if g_enc else split_top_level(gold)
+    if len(g_parts) < 2 and not g_enc:
+        return None
+    if g_enc and p_enc:
+        if (g_enc[0] == "\\{") != (p_enc[0] == "\\{"):
+            return _verdict("mismatch", "a set against a sequence", "structure", gold, pred)
+        if g_enc[0] != "\\{" and (g_enc[0], g_enc[2]) != (p_enc[0], p_enc[2]):
+            return _verdict("mismatch", "different brackets (open/closed ends or kind)", "structure", gold, pred)
+        ordered = g_enc[0] != "\\{" if context.ordered is None else context.ordered
+        return _compare_elements(g_parts, split_top_level(p_enc[1]), ordered, context, gold, pred)
+    if not g_enc and not p_enc and len(g_parts) > 1:
+        ordered = bool(context.ordered)
+        return _compare_elements(g_parts, split_top_level(pred), ordered, context, gold, pred)
+    return None
+
+
+def _compare_sequence(gold: str, pred: str, context: _Context, ordered: bool) -> Verdict:
+    g_enc, p_enc = enclosure(gold), enclosure(pred)
+    g_parts = split_top_level(g_enc[1] if g_enc else gold)
+    p_parts = split_top_level(p_enc[1] if p_enc else pred)
+    return _compare_elements(g_parts, p_parts, ordered, context, gold, pred)
+
+
+def _compare_elements(g_parts: list[str], p_parts: list[str], ordered: bool, context: _Context,
+                      gold: str, pred: str) -> Verdict:
+    if len(g_parts) != len(p_parts):
+        return _verdict("mismatch", f"{len(p_parts)} elements instead of {len(g_parts)}", "structure", gold, pred)
+    if ordered:
+        for index, (g, p) in enumerate(zip(g_parts, p_parts)):
+            verdict = _compare_math(g, p, context)
+            if not verdict.match:
+                return _verdict(verdict.status, f"element {index + 1}: {verdict.reason}", "structure", gold, pred)
+        return _verdict("match", f"all {len(g_parts)} elements match in order", "structure", gold, pred)
+    unused = list(p_parts)
+    undecided = ""
+    for g in g_parts:
+        for index, p in enumerate(unused):
+            verdict = _compare_math(g, p, context)
+            if verdict.match:
+                del unused[index]
+                break
+            if verdict.status == "unverifiable":
+                undecided = verdict.reason
+        else:
+            if undecided:
+                return _verdict("unverifiable", f"element {g!r}: {undecided}", "structure", gold, pred)
+            return _verdict("mismatch", f"no element of the prediction matches {g!r}", "structure", gold, pred)
+    return _verdict("match", f"all {len(g_parts)} elements match in some order", "structure", gold, pred)
+
+
+def _symbolic(gold: str, pred: str, context: _Context) -> Verdict:
+    for who, text in (("gold", gold), ("prediction", pred)):
+        if _CODE_LIKE.search(text):
+            return _verdict("unverifiable", f"{who} looks like code, not math", "screen", gold, pred)
+    if "$" in gold or "$" in pred:
+        return _verdict("unverifiable", "stray `$` inside the answer", "screen", gold, pred)
+    from cotsynth.verify.worker_pool import shared_pool
+
+    status, reason = shared_pool().compare(gold, pred, context.timeout_s)
+    return _verdict(status, reason, "symbolic", gold, pred)

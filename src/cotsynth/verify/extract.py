@@ -1,0 +1,88 @@
+"""Find the final answer in a free-text completion.
+
+Strategies, tried in order (the last occurrence wins within one): a caller's regex, `\\boxed{...}`
+(nested braces), "Final answer", "The answer is", "Answer:", GSM8K's "####", and the last non-empty
+line. Only plain string scanning: no regex here can backtrack badly on a long completion.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from cotsynth.verify.normalize import matching_close
+
+STRATEGIES = ("boxed", "final_answer", "answer_is", "answer_colon", "hashes", "last_line")
+_PHRASES = {
+    "final_answer": re.compile(r"final answer(?: is)?\s*[:：]?\s*", re.I),
+    "answer_is": re.compile(r"\bthe answer is\s*[:：]?\s*", re.I),
+    "answer_colon": re.compile(r"\banswer\s*[:：]\s*", re.I),
+    "hashes": re.compile(r"^####\s*", re.M),
+}
+_BOXES = ("\\boxed", "\\fbox")
+
+
+def extract_answer(text: str | None, *, strategies: Sequence[str] = STRATEGIES,
+                   pattern: str | re.Pattern[str] | None = None) -> str | None:
+    """The final answer stated in `text`, or None.
+
+    `strategies` picks and orders the built-in ones (see `STRATEGIES`); `pattern` is tried first,
+    its group "answer" (or group 1, or the whole match) at its last match is the answer.
+    """
+    if not text:
+        return None
+    if pattern is not None:
+        found = _by_pattern(text, re.compile(pattern) if isinstance(pattern, str) else pattern)
+        if found:
+            return found
+    for strategy in strategies:
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown extraction strategy {strategy!r}; known: {', '.join(STRATEGIES)}")
+        found = _boxed(text) if strategy == "boxed" else _last_line(text) if strategy == "last_line" \
+            else _after_phrase(text, _PHRASES[strategy])
+        if found:
+            return found
+    return None
+
+
+def _by_pattern(text: str, pattern: re.Pattern[str]) -> str | None:
+    matches = list(pattern.finditer(text))
+    if not matches:
+        return None
+    last = matches[-1]
+    if "answer" in pattern.groupindex:
+        return _tidy(last.group("answer") or "")
+    return _tidy(last.group(1) if pattern.groups else last.group(0))
+
+
+def _boxed(text: str) -> str | None:
+    start = max(text.rfind(box + "{") for box in _BOXES)
+    if start < 0:
+        return None
+    brace = text.index("{", start)
+    end = matching_close(text, brace)
+    return _tidy(text[brace + 1:end]) if end is not None else None
+
+
+def _after_phrase(text: str, phrase: re.Pattern[str]) -> str | None:
+    matches = list(phrase.finditer(text))
+    if not matches:
+        return None
+    rest = text[matches[-1].end():]
+    boxed = _boxed(rest)
+    if boxed:
+        return boxed
+    return _tidy(rest.split("\n", 1)[0])
+
+
+def _last_line(text: str) -> str | None:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return _tidy(lines[-1]) if lines else None
+
+
+def _tidy(answer: str) -> str | None:
+    answer = answer.strip().strip("*").strip()
+    if answer.startswith("$") and answer.count("$") >= 2:
+        answer = answer[1:answer.index("$", 1)] if not answer.startswith("$$") else answer.strip("$")
+    answer = answer.strip().rstrip(".").strip()
+    return answer or None
