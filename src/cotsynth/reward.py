@@ -1,0 +1,47 @@
+"""A rule-based reward for RL trainers: 1.0 when the completion's final answer matches, else 0.0.
+
+verl: point `custom_reward_function.path` at this file and `custom_reward_function.name` at
+`compute_score` (signature `compute_score(data_source, solution_str, ground_truth, extra_info=None)`);
+cotsynth's `rl` view stores `reward_model.ground_truth` and `extra_info.answer_type` for it.
+TRL GRPO: pass `grpo_reward` in `reward_funcs`; it reads the dataset's `ground_truth` column, or
+`reward_model` dicts as in the `rl` view, and accepts plain or conversational completions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cotsynth.verify import answers_match, extract_answer
+
+
+def score(completion: str, ground_truth: str, answer_type: str | None = None) -> float:
+    """1.0 if the answer extracted from `completion` matches `ground_truth`, else 0.0."""
+    return 1.0 if answers_match(ground_truth, extract_answer(completion), answer_type) else 0.0
+
+
+def compute_score(data_source: str, solution_str: str, ground_truth: str,
+                  extra_info: dict[str, Any] | None = None) -> float:
+    """verl's custom reward signature."""
+    answer_type = (extra_info or {}).get("answer_type")
+    return score(solution_str, ground_truth, answer_type)
+
+
+def grpo_reward(completions: list[Any], ground_truth: list[str] | None = None,
+                reward_model: list[dict[str, Any]] | None = None,
+                answer_type: list[str] | None = None, **_: Any) -> list[float]:
+    """TRL GRPO reward function: one score per completion."""
+    if ground_truth is None:
+        if reward_model is None:
+            raise ValueError("grpo_reward needs a `ground_truth` or `reward_model` dataset column")
+        ground_truth = [entry["ground_truth"] for entry in reward_model]
+    types = answer_type or [None] * len(completions)
+    return [score(_text(c), gold, kind) for c, gold, kind in zip(completions, ground_truth, types)]
+
+
+def _text(completion: Any) -> str:
+    """A completion as text: TRL gives strings, or lists of chat messages for conversational data."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, list) and completion and isinstance(completion[-1], dict):
+        return str(completion[-1].get("content") or "")
+    return ""
