@@ -46,8 +46,6 @@ def main() -> None:
 @click.option("--overwrite", is_flag=True, help="Replace an existing output dir.")
 def run(pipeline, out_dir, executor, ray_address, workers, limit, resume, overwrite) -> None:
     """Run PIPELINE (a YAML path, or the name of a shipped pipeline such as `quickstart`)."""
-    from cotsynth.pipeline.run import OutputDirError, RunOptions, effective_counts, run_pipeline
-
     try:
         path = find_pipeline(pipeline)
     except FileNotFoundError as err:
@@ -58,6 +56,8 @@ def run(pipeline, out_dir, executor, ray_address, workers, limit, resume, overwr
         fail([f"{path}: {line}" for line in err.problems])
     if executor == "local" and workers not in (None, 1):
         fail("--workers: the local executor runs in this process; use --executor ray for more workers")
+    from cotsynth.pipeline.run import OutputDirError, RunOptions, effective_counts, run_pipeline
+
     options = RunOptions(Path(config.output.dir), executor, workers, ray_address, limit, resume, overwrite)
     total = sum(effective_counts(config, limit))
     started = time.perf_counter()

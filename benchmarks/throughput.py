@@ -1,0 +1,72 @@
+"""Examples/s of the quickstart family on the local executor and on Ray with 1 and 2 workers.
+
+    python benchmarks/throughput.py [--problems 20000]
+
+All three are measured in the same run on the same config; Ray is started once beforehand and its
+start-up time is printed separately. Scaling efficiency = Ray-2 rate / (2 x local rate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from cotsynth.config import parse_config
+from cotsynth.pipeline.run import RunOptions, run_pipeline
+from cotsynth.resources import find_pipeline
+
+
+def measure(document: dict, out: Path, **options) -> tuple[float, int]:
+    started = time.perf_counter()
+    manifest = run_pipeline(parse_config(document), RunOptions(out_dir=out, overwrite=True, **options))
+    seconds = time.perf_counter() - started
+    rows = sum(c["data"] for c in manifest["counts"]["splits"].values())
+    return seconds, rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--problems", type=int, default=20_000)
+    args = parser.parse_args()
+
+    document = yaml.safe_load(find_pipeline("quickstart").read_text())
+    document = copy.deepcopy(document)
+    document["tasks"][0]["count"] = args.problems
+    document["output"]["shard_rows"] = 50_000
+
+    import ray
+
+    started = time.perf_counter()
+    ray.init(address="local", include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    ray_start = time.perf_counter() - started
+
+    scratch = Path(tempfile.mkdtemp(prefix="cotsynth-throughput-"))
+    try:
+        results = {
+            "local (1 process)": measure(document, scratch / "local", executor="local"),
+            "ray, 1 worker": measure(document, scratch / "ray1", executor="ray", workers=1),
+            "ray, 2 workers": measure(document, scratch / "ray2", executor="ray", workers=2),
+        }
+    finally:
+        shutil.rmtree(scratch)
+        ray.shutdown()
+
+    print(f"quickstart family (arith, answer/coarse/fine), {args.problems} problems; Ray start-up {ray_start:.1f} s")
+    print(f"{'executor':<20}{'seconds':>10}{'examples':>10}{'examples/s':>12}")
+    rates = {}
+    for name, (seconds, rows) in results.items():
+        rates[name] = rows / seconds
+        print(f"{name:<20}{seconds:>10.2f}{rows:>10}{rates[name]:>12.0f}")
+    local, ray2 = rates["local (1 process)"], rates["ray, 2 workers"]
+    print(f"ratio ray-2 / local: {ray2 / local:.2f}")
+    print(f"scaling efficiency ray-2 / (2 x local): {ray2 / (2 * local):.0%}")
+
+
+if __name__ == "__main__":
+    main()
