@@ -23,6 +23,10 @@ class UnsafeExpression(ValueError):
     """Text that is not a plain, bounded arithmetic expression; `str(err)` says why."""
 
 
+class NotRational(UnsafeExpression):
+    """Well-formed arithmetic whose value need not be rational (`2^(1/2)`): a job for the symbolic tier."""
+
+
 def _nesting_depth(text: str) -> int:
     depth = deepest = 0
     for char in text:
@@ -103,8 +107,10 @@ def _value(node: ast.AST, depth: int) -> Fraction:
                 raise UnsafeExpression("division by zero")
             return _bounded(left / right)
         if isinstance(op, ast.Pow):
-            if right.denominator != 1 or abs(right) > MAX_EXPONENT:
-                raise UnsafeExpression(f"exponent must be an integer of at most {MAX_EXPONENT}")
+            if right.denominator != 1:
+                raise NotRational("non-integer exponent")
+            if abs(right) > MAX_EXPONENT:
+                raise UnsafeExpression(f"exponent larger than {MAX_EXPONENT}")
             if left == 0 and right < 0:
                 raise UnsafeExpression("division by zero")
             return _bounded(left ** int(right))

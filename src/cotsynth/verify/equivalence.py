@@ -41,7 +41,7 @@ _FALSE = {"no", "false", "n", "f", "incorrect", "0"}
 _BOOLEAN_WORDS = {"yes", "no", "true", "false"}
 # Not math: Python dunders, quotes, backticks, statements. Text like this never reaches a parser.
 _CODE_LIKE = re.compile(r"__|[\"'`;@#]|\b(?:import|lambda|os|sys|subprocess|open|getattr|globals)\b")
-_WORD = re.compile(r"(?<!\\)\b[A-Za-z]{3,}\b")
+_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}(?![A-Za-z])")
 _MATH_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "sqrt", "frac", "infty", "pi",
                "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "cdot", "times", "leq", "geq",
                "neq", "cup", "cap", "text", "mathrm", "dfrac", "tfrac", "left", "right", "circ"}

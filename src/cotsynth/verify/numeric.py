@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from cotsynth.verify.arithmetic import UnsafeExpression, evaluate, parse_number
+from cotsynth.verify.arithmetic import NotRational, UnsafeExpression, evaluate, parse_number
 
 _INT = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:\{,\}\d{3})+|\d+)"
 _DEC = rf"(?:{_INT}(?:\.\d*)?|[+-]?\.\d+)"
@@ -109,7 +109,10 @@ def _arithmetic(text: str) -> Fraction | None:
         return None
     if re.search(r"\d\s+\d", text):
         return None  # `1 2` is two numbers, not one
-    return evaluate(text)
+    try:
+        return evaluate(text)
+    except NotRational:
+        return None
 
 
 def numbers_equal(gold: Numeric, pred: Numeric, tolerance: float | None = None) -> bool:
