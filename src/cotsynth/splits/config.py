@@ -1,14 +1,69 @@
-"""The `splits:` section of a pipeline YAML."""
+"""The `splits:` section of a pipeline YAML: one strategy and its parameters."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class DifficultyParams(BaseModel):
+    """Train where `knob` <= threshold, test where it is larger (extrapolation in length/hops/digits)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    knob: str = Field(min_length=1, description="a numeric knob name, or `complexity` for the graph size")
+    threshold: float | None = Field(None, description="default: the quantile that leaves ~test_fraction in test")
+
+
+class HeldoutParams(BaseModel):
+    """Which compounds/templates go to test only: `count` chosen by seed, or an explicit `names` list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    count: int | None = Field(None, gt=0)
+    names: list[str] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> HeldoutParams:
+        if self.count is not None and self.names is not None:
+            raise ValueError("give either `count` or `names`, not both")
+        return self
+
+
+class MCDParams(BaseModel):
+    """Greedy maximum-compound-divergence search with the atom divergence kept under a bound (CFQ)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_atom_divergence: float = Field(0.02, ge=0, le=1)
+    iterations: int = Field(2000, ge=0, le=1_000_000, description="local-search swaps after the greedy pass")
 
 
 class SplitsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    strategy: Literal["iid"] = "iid"
+    strategy: Literal["iid", "difficulty", "heldout_compounds", "heldout_templates", "mcd"] = "iid"
     test_fraction: float = Field(0.1, gt=0, lt=1)
+    validation_fraction: float = Field(0.0, ge=0, lt=1)
+    difficulty: DifficultyParams | None = None
+    heldout_compounds: HeldoutParams | None = None
+    heldout_templates: HeldoutParams | None = None
+    mcd: MCDParams | None = None
+    leakage: Literal["auto", "move", "drop"] = Field(
+        "auto", description="what to do with a duplicate crossing splits; auto: move for iid, drop otherwise"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SplitsConfig:
+        if self.test_fraction + self.validation_fraction >= 1:
+            raise ValueError(
+                f"test_fraction + validation_fraction must be < 1 (got {self.test_fraction} + {self.validation_fraction})"
+            )
+        if self.strategy == "difficulty" and self.difficulty is None:
+            raise ValueError("strategy `difficulty` needs `difficulty: {knob: NAME, threshold: T}`")
+        params = {"difficulty", "heldout_compounds", "heldout_templates", "mcd"}
+        stray = sorted(p for p in params - {self.strategy} if getattr(self, p) is not None)
+        if stray:
+            raise ValueError(f"parameters {stray} do not apply to strategy `{self.strategy}`")
+        return self

