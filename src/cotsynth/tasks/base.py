@@ -34,6 +34,7 @@ class Generated:
     graph: StepGraph
     program: str | None = None
     knobs: dict[str, Any] = field(default_factory=dict)  # extra per-example facts worth recording
+    answer_type: str | None = None  # overrides the family's when it varies by question (kg_compare)
 
 
 class TaskFamily:
@@ -89,7 +90,7 @@ class TaskFamily:
             task=self.name,
             question=template.render(**generated.variables),
             answer=generated.answer,
-            answer_type=self.answer_type,
+            answer_type=generated.answer_type or self.answer_type,
             graph=generated.graph,
             template_id=template.id,
             knobs=recorded | generated.knobs,

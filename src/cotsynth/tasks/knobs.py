@@ -69,7 +69,45 @@ class Choice:
         return f"subset of {list(self.allowed)}"
 
 
-Knob = IntRange | Choice
+@dataclass(frozen=True)
+class FloatRange:
+    """A real-valued knob (e.g. kg_compose's φ): one number or an inclusive `[min, max]` range."""
+
+    doc: str
+    default: tuple[float, float]
+    min: float
+    max: float
+
+    def validate(self, value: Any) -> tuple[float, float]:
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if len(values) not in (1, 2) or not all(_is_real(v) for v in values):
+            raise KnobError(f"expected a number or a [min, max] range of numbers, got {value!r}")
+        low, high = float(values[0]), float(values[-1])  # numeric strings come from `preview --knob`
+        if low > high:
+            raise KnobError(f"range [{low}, {high}] is inverted (min > max)")
+        if low < self.min or high > self.max:
+            raise KnobError(f"must lie within [{self.min}, {self.max}], got [{low}, {high}]")
+        return (low, high)
+
+    def sample(self, rng: random.Random, value: tuple[float, float]) -> float:
+        return value[0] if value[0] == value[1] else rng.uniform(value[0], value[1])
+
+    def describe(self) -> str:
+        return f"real range in [{self.min}, {self.max}]"
+
+
+def _is_real(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return value == value  # not NaN
+    try:
+        return isinstance(value, str) and float(value) == float(value)
+    except ValueError:
+        return False
+
+
+Knob = IntRange | Choice | FloatRange
 
 
 def resolve_knobs(specs: dict[str, Knob], given: dict[str, Any]) -> dict[str, Any]:
