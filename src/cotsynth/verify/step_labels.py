@@ -22,6 +22,7 @@ _NUMBER = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?"
 _NUMBER_TOKEN = re.compile(rf"(?<![\w.]){_NUMBER}(?![\w])")
 _EQUATION = re.compile(rf"(?:\(?\s*{_NUMBER}\s*\)?\s*[-+*/×÷x·^]\s*)+\(?\s*{_NUMBER}\s*\)?\s*=\s*{_NUMBER}")
 _ANSWER_LABEL = re.compile(r"^\s*(?:intermediate answer|answer|so|thus|therefore|that is|is)\s*[:,]?\s*", re.I)
+_CLAUSE_END = re.compile(r"[,;\n]|\.(?:\s|$)|\s(?:and|so|then|which)\s")
 MAX_STEP_CHARS = 4_000
 
 
@@ -94,7 +95,8 @@ def _label_step(step: str, claims: list[_Claim]) -> tuple[bool | None, str]:
             return _compare(claim, stated, "statement")
     for claim in claims:
         if claim.question and claim.question in text:
-            stated = _ANSWER_LABEL.sub("", text.split(claim.question, 1)[1]).strip()
+            rest = text.split(claim.question, 1)[1].lstrip("?.: ")
+            stated = _CLAUSE_END.split(_ANSWER_LABEL.sub("", rest), 1)[0].strip()
             if stated:
                 return _compare(claim, stated, "answer to its question")
     stated = _result_token(step, equations)
@@ -110,12 +112,19 @@ def _label_step(step: str, claims: list[_Claim]) -> tuple[bool | None, str]:
 
 
 def _templated_value(text: str, claim: _Claim) -> str | None:
-    """The value a step puts where the graph's statement has its value, if it is that statement."""
-    if not (claim.prefix or claim.suffix) or len(claim.prefix) + len(claim.suffix) < 4:
+    """The value a step puts where the graph's statement has its value, if it makes that statement."""
+    if len(claim.prefix) + len(claim.suffix) < 4:
         return None
-    if not (text.startswith(claim.prefix) and text.endswith(claim.suffix)):
+    start = text.rfind(claim.prefix) if claim.prefix else 0
+    if start < 0:
         return None
-    middle = text[len(claim.prefix):len(text) - len(claim.suffix)].strip()
+    rest = text[start + len(claim.prefix):]
+    if claim.suffix:
+        end = rest.find(claim.suffix)
+        if end < 0:
+            return None
+        rest = rest[:end]
+    middle = _CLAUSE_END.split(rest, 1)[0].strip()
     return middle if middle and len(middle) <= 200 else None
 
 
