@@ -2,7 +2,8 @@
 
 The answer is recomputed from the graph by the family's independent solver (sympy for arithmetic),
 and every stated step is checked on its own (an arithmetic step must hold exactly and agree with
-its graph node). A trace is verified only if both hold.
+its graph node). A trace is verified only if both hold. A `code` trace is verified by running its
+program in the sandbox and scoring the last line it prints as the answer; it has no step labels.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 
 from cotsynth.tasks import get
 from cotsynth.traces.symbolic import Trace
+
+PROGRAM_TIMEOUT_S = 10.0
 
 
 @dataclass
@@ -27,6 +30,8 @@ def verify_symbolic(trace: Trace) -> TraceVerdict:
     recomputed = family.recompute_answer(problem.graph)
     if recomputed != problem.answer:
         return TraceVerdict(False, None, "graph_recompute", f"answer {problem.answer} != recomputed {recomputed}")
+    if trace.granularity == "code":
+        return _verify_program(trace)
     if not trace.steps:
         return TraceVerdict(True, None, "graph_recompute", "answer recomputed from graph")
     labels, first_failure = [], ""
@@ -38,3 +43,20 @@ def verify_symbolic(trace: Trace) -> TraceVerdict:
     if first_failure:
         return TraceVerdict(False, labels, "graph_recompute+steps", first_failure)
     return TraceVerdict(True, labels, "graph_recompute+steps", f"answer recomputed; {len(labels)} steps hold")
+
+
+def _verify_program(trace: Trace) -> TraceVerdict:
+    from cotsynth.verify.sandbox import run_program
+
+    problem = trace.problem
+    if not trace.cot.strip():
+        return TraceVerdict(False, None, "sandbox", "no program")
+    result = run_program(trace.cot, timeout_s=PROGRAM_TIMEOUT_S)
+    if not result.ok:
+        return TraceVerdict(False, None, "sandbox", f"program failed: {result.reason}")
+    lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+    if not lines:
+        return TraceVerdict(False, None, "sandbox", "program printed nothing")
+    if not get(problem.task).score_answer(problem, lines[-1]):
+        return TraceVerdict(False, None, "sandbox", f"program printed {lines[-1][:100]!r}, answer is {problem.answer}")
+    return TraceVerdict(True, None, "graph_recompute+sandbox", "answer recomputed; program prints it")

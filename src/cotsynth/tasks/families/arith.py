@@ -22,6 +22,7 @@ from cotsynth.tasks.knobs import Choice, IntRange
 from cotsynth.verify.arithmetic import check_equation, format_fraction, parse_number
 
 SYMBOL = {"+": "add", "-": "sub", "*": "mul", "/": "div"}
+_SYMBOL_OF = {op: symbol for symbol, op in SYMBOL.items()}
 PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
 _APPLY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
 _SYMPY_OPS = {
@@ -67,32 +68,82 @@ class Arith(TaskFamily):
     name = "arith"
     description = "Multi-step arithmetic expressions; exact fractions when division is allowed."
     answer_type = "rational"
+    granularities = ("answer", "coarse", "fine", "code")
     knobs = {
-        "steps": IntRange("number of operations in the expression", (2, 4), 1, 16),
+        "steps": IntRange("number of operations in the expression (raised to depth + 1 if lower)", (2, 4), 1, 16),
+        "depth": IntRange("parenthesis nesting depth, exactly: 0 is bracket-free, 2 is `a * (b - (c + d))`",
+                          (0, 1), 0, 8),
         "digits": IntRange("digits of each operand", (1, 2), 1, 9),
         "ops": Choice("operators the expression may use", ("+", "-", "*"), ("+", "-", "*", "/")),
     }
 
     def generate(self, rng: random.Random, knobs: dict[str, Any]) -> Generated:
-        tree = self._tree(rng, knobs["steps"], knobs["digits"], knobs["ops"])
+        n_ops = max(knobs["steps"], knobs["depth"] + 1)
+        tree = self._tree(rng, n_ops, knobs["depth"], knobs["digits"], knobs["ops"])
         graph = self._graph(tree)
         return Generated(
             variables={"expression": tree.text(), "has_division": "/" in knobs["ops"]},
             answer=format_fraction(tree.value),
             graph=graph,
+            program=self._program(graph),
+            knobs={"steps": n_ops},
         )
 
-    def _tree(self, rng: random.Random, n_ops: int, digits: int, ops: tuple[str, ...]) -> _Expr:
-        if n_ops == 0:
-            low = 1 if digits == 1 else 10 ** (digits - 1)
-            return _Expr(Fraction(rng.randint(low, 10**digits - 1)))
-        left_ops = rng.randint(0, n_ops - 1)
-        op = rng.choice(ops)
-        left = self._tree(rng, left_ops, digits, ops)
-        right = self._tree(rng, n_ops - 1 - left_ops, digits, ops)
-        if op == "/" and right.value == 0:
-            op = rng.choice([o for o in ops if o != "/"] or ["*"])
-        return _Expr(_APPLY[op](left.value, right.value), op, left, right)
+    @staticmethod
+    def _program(graph: StepGraph) -> str:
+        """One assignment per graph node, in Fraction arithmetic so that `/` stays exact."""
+
+        def operand(text: str) -> str:
+            return text[1:] if text.startswith(REF) else f"Fraction({text})"
+
+        lines = ["from fractions import Fraction", ""]
+        for node in graph.nodes:
+            a, b = (operand(i) for i in node.inputs)
+            lines.append(f"{node.id} = {a} {_SYMBOL_OF[node.op]} {b}")
+        lines.append(f"print({graph.result})")
+        return "\n".join(lines) + "\n"
+
+    def _tree(self, rng: random.Random, n_ops: int, depth: int, digits: int, ops: tuple[str, ...]) -> _Expr:
+        """A tree of `n_ops` operations whose brackets nest exactly `depth` deep.
+
+        A division by zero (a bracket that evaluates to 0) redraws the whole tree from the same rng.
+        """
+        while True:
+            try:
+                return self._nested(rng, n_ops, depth, digits, ops)
+            except ZeroDivisionError:
+                continue
+
+    def _nested(self, rng: random.Random, n_ops: int, depth: int, digits: int, ops: tuple[str, ...]) -> _Expr:
+        if depth == 0:
+            return self._flat(rng, n_ops, digits, ops)
+        inner_ops = rng.randint(depth, n_ops - 1)  # the bracketed part needs `depth` ops to nest depth-1 deep
+        inner = self._nested(rng, inner_ops, depth - 1, digits, ops)
+        other = self._flat(rng, n_ops - 1 - inner_ops, digits, ops)
+        # (op, inner on the right?) pairs that make the inner part need its brackets
+        placements = [(op, right) for op in ops for right in (False, True)
+                      if PRECEDENCE[inner.op] < PRECEDENCE[op] or (right and PRECEDENCE[inner.op] == PRECEDENCE[op])]
+        op, right = rng.choice(placements)
+        left_part, right_part = (other, inner) if right else (inner, other)
+        return _Expr(_APPLY[op](left_part.value, right_part.value), op, left_part, right_part)
+
+    def _flat(self, rng: random.Random, n_ops: int, digits: int, ops: tuple[str, ...]) -> _Expr:
+        """A bracket-free expression: a random token sequence parsed with the usual precedence."""
+        low = 1 if digits == 1 else 10 ** (digits - 1)
+        operands = [_Expr(Fraction(rng.randint(low, 10**digits - 1))) for _ in range(n_ops + 1)]
+        operators = [rng.choice(ops) for _ in range(n_ops)]
+        terms, signs = [operands[0]], []
+        for op, operand in zip(operators, operands[1:]):
+            if PRECEDENCE[op] == 2:
+                last = terms[-1]
+                terms[-1] = _Expr(_APPLY[op](last.value, operand.value), op, last, operand)
+            else:
+                signs.append(op)
+                terms.append(operand)
+        total = terms[0]
+        for op, term in zip(signs, terms[1:]):
+            total = _Expr(_APPLY[op](total.value, term.value), op, total, term)
+        return total
 
     def _graph(self, root: _Expr) -> StepGraph:
         nodes: list[Node] = []

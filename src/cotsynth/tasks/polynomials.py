@@ -1,0 +1,143 @@
+"""Exact polynomials for the algebra families (`linear_eq`, `poly`): format them, and read them back.
+
+A polynomial is a dict from exponent tuples (one exponent per variable) to nonzero `Fraction`
+coefficients. Reading untrusted step text ("3(2x - 5) + 4 = 2x + 7") uses a whitelisted `ast` walk,
+never `eval` or sympy parsing, with the same bounds as `verify.arithmetic`, so a step check costs
+microseconds and hostile text ends in `UnsafeExpression`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from fractions import Fraction
+
+from cotsynth.verify.arithmetic import MAX_CHARS, MAX_DEPTH, MAX_EXPONENT, MAX_NODES, UnsafeExpression, format_fraction
+
+Poly = dict[tuple[int, ...], Fraction]
+
+_TRANSLATE = str.maketrans({"×": "*", "·": "*", "÷": "/", "−": "-", "–": "-", "^": "**"})
+# implicit multiplication: `3x`, `2(`, `)(`, `)x`, `x(`, `xy`
+_IMPLICIT = re.compile(r"(?<=[0-9a-z)])\s*(?=[a-z(])")
+
+
+def poly_add(p: Poly, q: Poly, sign: int = 1) -> Poly:
+    out = dict(p)
+    for mono, coef in q.items():
+        value = out.get(mono, Fraction(0)) + sign * coef
+        if value:
+            out[mono] = value
+        else:
+            out.pop(mono, None)
+    return out
+
+
+def poly_mul(p: Poly, q: Poly) -> Poly:
+    out: Poly = {}
+    for m1, c1 in p.items():
+        for m2, c2 in q.items():
+            out = poly_add(out, {tuple(a + b for a, b in zip(m1, m2)): c1 * c2})
+    return out
+
+
+def poly_scale(p: Poly, factor: Fraction) -> Poly:
+    return {m: c * factor for m, c in p.items()} if factor else {}
+
+
+def constant(value: Fraction | int, n_vars: int) -> Poly:
+    return {(0,) * n_vars: Fraction(value)} if value else {}
+
+
+def monomial_text(coef: Fraction, mono: tuple[int, ...], variables: tuple[str, ...], leading: bool) -> str:
+    """One term with its sign: `3x^2`, ` - x`, ` + 5`; `leading` drops a plus sign."""
+    powers = "".join(v if e == 1 else f"{v}^{e}" for v, e in zip(variables, mono) if e)
+    magnitude = abs(coef)
+    if powers and magnitude == 1:
+        body = powers
+    elif powers and magnitude.denominator != 1:
+        body = f"({format_fraction(magnitude)}){powers}"
+    else:
+        body = format_fraction(magnitude) + powers
+    if leading:
+        return f"-{body}" if coef < 0 else body
+    return f" - {body}" if coef < 0 else f" + {body}"
+
+
+def format_poly(p: Poly, variables: tuple[str, ...]) -> str:
+    """Canonical text: terms by descending total degree, then variable order; `0` when empty."""
+    if not p:
+        return "0"
+    order = sorted(p, key=lambda m: (-sum(m), tuple(-e for e in m)))
+    return "".join(monomial_text(p[m], m, variables, k == 0) for k, m in enumerate(order))
+
+
+def parse_poly(text: str, variables: tuple[str, ...]) -> Poly:
+    """The polynomial an expression in `variables` denotes, exactly; raises UnsafeExpression."""
+    if len(text) > MAX_CHARS:
+        raise UnsafeExpression(f"expression longer than {MAX_CHARS} characters")
+    source = _IMPLICIT.sub("*", text.strip().translate(_TRANSLATE))
+    if not source:
+        raise UnsafeExpression("empty expression")
+    try:
+        tree = ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as err:
+        raise UnsafeExpression(f"not a polynomial: {type(err).__name__}") from None
+    if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
+        raise UnsafeExpression(f"more than {MAX_NODES} syntax nodes")
+    return _walk(tree.body, variables, 0)
+
+
+def _walk(node: ast.AST, variables: tuple[str, ...], depth: int) -> Poly:
+    if depth > MAX_DEPTH:
+        raise UnsafeExpression(f"expression nested deeper than {MAX_DEPTH}")
+    n = len(variables)
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return constant(node.value, n)
+    if isinstance(node, ast.Name) and node.id in variables:
+        return {tuple(int(v == node.id) for v in variables): Fraction(1)}
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
+        inner = _walk(node.operand, variables, depth + 1)
+        return poly_scale(inner, Fraction(-1)) if isinstance(node.op, ast.USub) else inner
+    if isinstance(node, ast.BinOp):
+        left = _walk(node.left, variables, depth + 1)
+        right = _walk(node.right, variables, depth + 1)
+        if isinstance(node.op, ast.Add):
+            return poly_add(left, right)
+        if isinstance(node.op, ast.Sub):
+            return poly_add(left, right, -1)
+        if isinstance(node.op, ast.Mult):
+            return _bounded(poly_mul(left, right))
+        if isinstance(node.op, ast.Div):
+            divisor = _constant_value(right, n)
+            if divisor == 0:
+                raise UnsafeExpression("division by zero")
+            return poly_scale(left, 1 / divisor)
+        if isinstance(node.op, ast.Pow):
+            exponent = _constant_value(right, n)
+            if exponent.denominator != 1 or not 0 <= exponent <= MAX_EXPONENT:
+                raise UnsafeExpression(f"exponent must be an integer in [0, {MAX_EXPONENT}]")
+            result = constant(1, n)
+            for _ in range(int(exponent)):
+                result = _bounded(poly_mul(result, left))
+            return result
+    raise UnsafeExpression(f"disallowed syntax: {type(node).__name__}")
+
+
+def _constant_value(p: Poly, n_vars: int) -> Fraction:
+    if any(m != (0,) * n_vars for m in p):
+        raise UnsafeExpression("only a constant may divide or be an exponent")
+    return p.get((0,) * n_vars, Fraction(0))
+
+
+def _bounded(p: Poly) -> Poly:
+    if len(p) > MAX_NODES or any(sum(m) > MAX_EXPONENT for m in p):
+        raise UnsafeExpression("polynomial too large")
+    return p
+
+
+def parse_equation(text: str, variables: tuple[str, ...]) -> Poly:
+    """`lhs = rhs` as the polynomial lhs - rhs (zero exactly when the equation holds)."""
+    if text.count("=") != 1:
+        raise UnsafeExpression("not a single equation")
+    lhs, rhs = text.split("=")
+    return poly_add(parse_poly(lhs, variables), parse_poly(rhs, variables), -1)
