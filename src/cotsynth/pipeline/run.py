@@ -61,8 +61,10 @@ def run_hash(config: PipelineConfig, limit: int | None) -> str:
 
 
 def prepare_output_dir(out_dir: Path, identity: str, resume: bool, overwrite: bool) -> None:
+    """Refuse an existing dir unless told; on --resume, accept only a run of the same config."""
     marker = out_dir / WORK / "run.json"
-    if out_dir.exists() and any(out_dir.iterdir()):
+    holds_output = out_dir.exists() and any(p.name != WORK for p in out_dir.iterdir())
+    if holds_output or marker.exists():
         if overwrite:
             shutil.rmtree(out_dir)
         elif resume:
@@ -78,8 +80,8 @@ def prepare_output_dir(out_dir: Path, identity: str, resume: bool, overwrite: bo
                 )
         else:
             raise OutputDirError(f"{out_dir} already exists: pass --overwrite to replace it or --resume to continue it")
-    (out_dir / WORK / "parts").mkdir(parents=True, exist_ok=True)
     write_text_atomic(marker, json.dumps({"run_hash": identity}))
+    (out_dir / WORK / "parts").mkdir(parents=True, exist_ok=True)
 
 
 def _part(out_dir: Path, unit: WorkUnit, kind: str) -> Path:
@@ -157,6 +159,8 @@ def run_pipeline(
 
 
 def _finalize(config: PipelineConfig, out_dir: Path, units: list[WorkUnit]) -> dict[str, Any]:
+    for derived in ("data", *VIEW_SCHEMAS, "plots"):  # rebuilt from the parts: clear any interrupted attempt
+        shutil.rmtree(out_dir / derived, ignore_errors=True)
     stats = [json.loads(_part(out_dir, u, "stats.json").read_text()) for u in units]
     problems = pa.concat_tables([_read_arrow(_part(out_dir, u, "problems.arrow")) for u in units])
     drops = [d for s in stats for d in s["drops"]]
@@ -232,7 +236,8 @@ def _write_shards(
         table = _read_arrow(_part(out_dir, unit, "records.arrow"))
         problem_ids = [record_id.split("/", 1)[0] for record_id in table.column("id").to_pylist()]
         row_splits = [split_of.get(p, "") for p in problem_ids]
-        table = table.set_column(table.schema.get_field_index("split"), "split", pa.array(row_splits, pa.string()))
+        position = RECORD_SCHEMA.get_field_index("split")
+        table = table.set_column(position, RECORD_SCHEMA.field("split"), pa.array(row_splits, pa.string()))
         for split in split_counts:
             rows = table.filter(pa.array([s == split for s in row_splits]))
             writers["data", split].write(rows)
