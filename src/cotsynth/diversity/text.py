@@ -31,7 +31,7 @@ def tokenize(texts: pa.Array | pa.ChunkedArray | list[str]) -> pa.ListArray:
     arr = pc.fill_null(_as_array(texts).cast(pa.string()), "")
     arr = pc.utf8_lower(pc.utf8_normalize(arr, form="NFKC"))
     arr = pc.replace_substring_regex(arr, _SPLIT_SYMBOLS, r" \1 ")
-    return pc.utf8_split_whitespace(arr)
+    return pc.utf8_split_whitespace(pc.utf8_trim_whitespace(arr))
 
 
 def exact_keys(texts: pa.Array | pa.ChunkedArray | list[str]) -> pa.Array:

@@ -1,0 +1,20 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from synthetic import problems_table  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def problems():
+    """4,000 templated arithmetic problems with ~3% planted near and ~1% exact duplicates."""
+    return problems_table(4000, seed=11, near_dup_fraction=0.03, exact_dup_fraction=0.01)
+
+
+@pytest.fixture(scope="session")
+def clean():
+    """Problems without planted duplicates (natural collisions of short questions remain)."""
+    return problems_table(3000, seed=5)

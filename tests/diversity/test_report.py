@@ -1,0 +1,107 @@
+import json
+import sys
+
+import numpy as np
+import pyarrow as pa
+
+from cotsynth.diversity import DiversityConfig, DiversityReport, compare_selection, render_summary, report, select
+from cotsynth.diversity.metrics import chernoff_divergence, entropy
+from cotsynth.diversity.sketch import HyperLogLog
+from cotsynth.diversity.text import splitmix64
+from cotsynth.diversity.vendi import dual_vendi, exact_features, exact_vendi, hashed_features
+from cotsynth.splits import SplitsConfig, assign
+
+
+def test_lazy_imports():
+    import subprocess
+
+    code = "import sys, cotsynth.diversity, cotsynth.splits; print('matplotlib' in sys.modules, 'torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_small_metrics():
+    assert entropy(np.array([1, 1, 1, 1])) == 2.0
+    assert chernoff_divergence(np.array([1, 2]), np.array([2, 4]), 0.1) < 1e-12
+    assert chernoff_divergence(np.array([1, 0]), np.array([0, 1]), 0.5) == 1.0
+    h = HyperLogLog()
+    h.add(splitmix64(np.arange(5000, dtype=np.uint64)))
+    assert abs(h.estimate() / 5000 - 1) < 0.03
+    same = hashed_features(["the same words here"] * 30)
+    assert abs(dual_vendi(same) - 1) < 1e-6
+    texts = [f"topic {w} alpha beta" for w in "abcdefghij"] * 3
+    assert abs(exact_vendi(exact_features(texts)) - dual_vendi(exact_features(texts))) < 1e-6
+
+
+def traces_for(problems, splits, rows=2000):
+    q = problems.column("question").to_pylist()
+    batches = []
+    for start in range(0, problems.num_rows, rows):
+        part = list(range(start, min(problems.num_rows, start + rows)))
+        for gran in ("answer", "fine"):
+            cot = ["" if gran == "answer" else f"Step 1: read {q[k]} Step 2: compute. The answer is {k % 97}." for k in part]
+            batches.append(pa.RecordBatch.from_pydict({
+                "split": [splits[k] for k in part], "question": [q[k] for k in part], "cot": cot,
+                "cot_steps": [[] if gran == "answer" else ["a", "b", "c"][: 1 + k % 3] for k in part],
+                "granularity": [gran] * len(part), "template_id": [problems.column("template_id")[k].as_py() for k in part],
+            }))
+    return batches
+
+
+def test_report_end_to_end(clean, tmp_path):
+    splits = assign(clean, SplitsConfig(strategy="heldout_compounds", test_fraction=0.2), 0)
+    cfg = DiversityConfig(sample_size=200, embed="off")
+    out = report(clean, splits, traces_for(clean, splits), tmp_path, cfg)
+    assert json.loads(json.dumps(out)) == out
+    assert out["rows"] == clean.num_rows
+    assert out["divergence"]["test"]["compound_divergence"] > 0.2
+    assert out["compounds"]["splits"]["test"]["unseen_in_train"] >= 1
+    assert out["atoms"]["splits"]["test"]["unseen_in_train"] == 0
+    assert out["templates"]["distinct"] == 40 and 0.95 < out["templates"]["normalized_entropy"] <= 1
+    assert 0 < out["questions"]["distinct_2"] < out["questions"]["distinct_3"] <= 1
+    assert out["cot"]["traces"]["train"]["answer"] == splits.count("train")
+    assert out["difficulty"]["cot_steps"]["fine"]["max"] == 3
+    assert set(out["difficulty"]["knobs"]["steps"]) == {"1", "2", "3", "4", "5", "6"}
+    assert out["vendi"]["questions_ngram"]["score"] > 1
+    assert 0 < out["self_bleu"]["cot"]["score"] < 1
+    for rel in out["plots"]:
+        assert (tmp_path / rel).read_bytes()[:4] == b"\x89PNG"
+    text = render_summary(out)
+    assert "compound divergence" in text and "plots/compound_coverage.png" in text
+
+
+def test_streaming_is_order_independent(clean):
+    splits = assign(clean, SplitsConfig(), 0)
+    batches = traces_for(clean, splits, rows=500)
+    cfg = DiversityConfig(sample_size=100, embed="off")
+    a, b = DiversityReport(cfg), DiversityReport(cfg)
+    a.add_problems(clean, splits)
+    b.add_problems(clean, splits)
+    for batch in batches:
+        a.add_traces(batch)
+    for batch in reversed(batches):
+        b.add_traces(batch)
+    assert a.finish() == b.finish()
+
+
+def test_selection_beats_random_on_compound_coverage(clean):
+    splits = assign(clean, SplitsConfig(test_fraction=0.2), 0)
+    for size in (12, 40):
+        cfg = DiversityConfig(select={"size": size, "by": "compounds"})
+        keep = select(clean, splits, cfg, 0)
+        assert sum(k for k, s in zip(keep, splits) if s == "train") == size
+        assert all(k for k, s in zip(keep, splits) if s != "train")
+        cmp = compare_selection(clean, splits, keep, 0)
+        assert cmp["selected"]["compounds_coverage"] == 1.0
+        assert cmp["selected"]["compounds_coverage"] >= cmp["random"]["compounds_coverage"]
+        if size == 12:  # too few random rows to meet all 16 compounds
+            assert cmp["random"]["compounds_coverage"] < 1.0
+        assert cmp["selected"]["structural_entropy"] >= cmp["random"]["structural_entropy"]
+    assert select(clean, splits, cfg, 0) == keep
+
+
+def test_minhash_selection_spreads_questions(clean):
+    splits = assign(clean, SplitsConfig(test_fraction=0.2), 0)
+    keep = select(clean, splits, DiversityConfig(select={"size": 50, "by": "minhash"}), 0)
+    cmp = compare_selection(clean, splits, keep, 0)
+    assert cmp["selected"]["distinct_2"] > cmp["random"]["distinct_2"]
