@@ -175,7 +175,7 @@ class _Limits:
     processes: int
     cgroup: "_PidsCgroup | None"
 
-    def apply(self) -> None:  # runs in the child between fork and exec: keep it to syscalls
+    def apply(self) -> None:  # runs in the child before the new program starts: syscalls only
         if self.cgroup is not None:
             self.cgroup.enter()
         memory = self.memory_mb * 1024 * 1024
