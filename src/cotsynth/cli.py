@@ -187,5 +187,35 @@ def _granularities(family: str) -> tuple[str, ...]:
         return ("answer",)
 
 
+@main.command()
+@click.argument("out_dir", metavar="DIR", type=click.Path(file_okay=False))
+@click.option("--repo", "repo_id", required=True, metavar="OWNER/NAME", help="Dataset repo on the Hub (created if missing).")
+@click.option("--private", is_flag=True, help="Create the repo private (an existing public repo is refused).")
+@click.option("--revision", default=None, metavar="BRANCH", help="Commit to this branch (created from main if missing).")
+@click.option("--dry-run", is_flag=True, help="List what would be uploaded and where; send nothing.")
+def publish(out_dir, repo_id, private, revision, dry_run) -> None:
+    """Upload the finished output DIR to the Hugging Face Hub in one commit (token: HF_TOKEN or `hf auth login`)."""
+    from functools import partial
+
+    from cotsynth.output.publish import PublishError
+    from cotsynth.output.publish import publish as push
+
+    try:
+        upload = push(Path(out_dir), repo_id, private=private, revision=revision, dry_run=dry_run)
+    except PublishError as err:
+        fail(str(err))
+    target = f"{upload.url} (revision {upload.revision}, {'private' if upload.private else 'public'})"
+    total = f"{len(upload.files)} files, {upload.total_bytes:,} bytes"
+    say = partial(console.print, highlight=False, markup=False, soft_wrap=True)
+    if not dry_run:
+        say(f"published {total} to {target}\ncommit: {upload.commit_url}")
+        return
+    say(f"dry run, nothing sent: would upload to {target}")
+    width = len(f"{max(size for _, size in upload.files):,}")
+    for path, size in upload.files:
+        say(f"  {size:>{width},}  {path}")
+    say(f"total: {total}")
+
+
 if __name__ == "__main__":
     main()
