@@ -1,0 +1,381 @@
+"""`linear_eq`: one linear equation in x, or a 2×2 linear system in x and y, solved by algebraic moves.
+
+A problem is built backwards from an integer solution: the standard form (`a·x + b·y = c`) is drawn
+first, then disguised by random chunks (plain terms and bracketed `k(...)` terms) on both sides plus
+the fix-up terms that keep the solution. The fine CoT undoes the disguise one move at a time
+(expand a bracket, collect a side, move the variable terms, move the constant, divide; for a system
+also scale, eliminate and substitute back), and every move states an equation that still holds.
+Generation and step checks are exact `Fraction` arithmetic on linear forms; sympy only solves the
+original equations again in `recompute_answer`, from their structured form in the graph.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from fractions import Fraction
+from typing import Any
+
+import sympy
+
+from cotsynth.tasks import register
+from cotsynth.tasks.base import Generated, TaskFamily
+from cotsynth.tasks.graph import REF, Node, StepGraph, Subgoal
+from cotsynth.tasks.knobs import Choice, IntRange
+from cotsynth.tasks.polynomials import Poly, constant, format_poly, parse_equation, poly_add, poly_scale
+from cotsynth.verify.arithmetic import UnsafeExpression, format_fraction
+
+SOLUTION_RANGE = 10
+VARIABLES = {"single": ("x",), "system": ("x", "y")}
+
+# One item of an equation side: (k, poly) is the bracket k(poly), or a plain term when k is None.
+Item = tuple[int | None, Poly]
+Side = list[Item]
+
+
+def _side_poly(side: Side, n: int) -> Poly:
+    total: Poly = {}
+    for k, poly in side:
+        total = poly_add(total, poly if k is None else poly_scale(poly, Fraction(k)))
+    return total if total else constant(0, n)
+
+
+def _side_text(side: Side, names: tuple[str, ...]) -> str:
+    parts = []
+    for k, poly in side:
+        if k is None:
+            text, negative = format_poly(poly, names), next(iter(poly.values())) < 0 if poly else False
+            body = text[1:] if negative else text
+        else:
+            negative = k < 0
+            body = f"{'' if abs(k) == 1 else abs(k)}({format_poly(poly, names)})"
+        if not parts:
+            parts.append(f"-{body}" if negative else body)
+        else:
+            parts.append(f" - {body}" if negative else f" + {body}")
+    return "".join(parts) or "0"
+
+
+def _equation_text(lhs: Side, rhs: Side, names: tuple[str, ...]) -> str:
+    return f"{_side_text(lhs, names)} = {_side_text(rhs, names)}"
+
+
+def _terms(poly: Poly) -> Side:
+    """A collected polynomial as plain one-monomial items, in canonical order."""
+    order = sorted(poly, key=lambda m: (-sum(m), tuple(-e for e in m)))
+    return [(None, {m: poly[m]}) for m in order]
+
+
+def _split(poly: Poly) -> tuple[Poly, Poly]:
+    """(variable part, constant part)."""
+    variable = {m: c for m, c in poly.items() if any(m)}
+    return variable, {m: c for m, c in poly.items() if not any(m)}
+
+
+def _to_json(side: Side) -> list[dict[str, Any]]:
+    return [{"k": k, "terms": [[list(m), str(c)] for m, c in poly.items()]} for k, poly in side]
+
+
+def _from_json(items: list[dict[str, Any]]) -> Side:
+    return [(i["k"], {tuple(m): Fraction(c) for m, c in i["terms"]}) for i in items]
+
+
+def _solve_exact(equations: list[Poly], n: int) -> tuple[Fraction, ...]:
+    """The unique solution of n linear equations (poly = 0) in n unknowns, by Cramer's rule."""
+    unit = [tuple(int(j == i) for j in range(n)) for i in range(n)]
+    rows = [[eq.get(u, Fraction(0)) for u in unit] for eq in equations]
+    rhs = [-eq.get((0,) * n, Fraction(0)) for eq in equations]
+    if n == 1:
+        return (rhs[0] / rows[0][0],)
+    det = rows[0][0] * rows[1][1] - rows[0][1] * rows[1][0]
+    return ((rhs[0] * rows[1][1] - rows[0][1] * rhs[1]) / det, (rows[0][0] * rhs[1] - rhs[0] * rows[1][0]) / det)
+
+
+@register
+class LinearEq(TaskFamily):
+    name = "linear_eq"
+    description = "A linear equation in x, or a 2×2 linear system, solved by expand/collect/move/divide moves."
+    answer_type = "rational"
+    granularities = ("answer", "coarse", "fine", "code")
+    knobs = {
+        "kind": Choice("`single`: one equation in x; `system`: two equations in x and y", ("single", "system"),
+                       ("single", "system")),
+        "terms": IntRange("random chunks per equation, before the fix-up terms that pin the solution", (2, 3), 1, 8),
+        "brackets": IntRange("how many of those chunks are bracketed k(...) and need expanding (at most terms)",
+                             (0, 1), 0, 8),
+        "coef": IntRange("largest absolute coefficient", (2, 9), 2, 99),
+    }
+
+    def generate(self, rng: random.Random, knobs: dict[str, Any]) -> Generated:
+        kind = rng.choice(knobs["kind"])
+        names = VARIABLES[kind]
+        n, coef = len(names), knobs["coef"]
+        solution = tuple(rng.randint(-SOLUTION_RANGE, SOLUTION_RANGE) for _ in names)
+        targets = self._targets(rng, n, coef, solution)
+        equations = [self._disguise(rng, t, n, knobs["terms"], min(knobs["brackets"], knobs["terms"]), coef)
+                     for t in targets]
+        texts = [_equation_text(lhs, rhs, names) for lhs, rhs in equations]
+        program = self._program(equations, names)
+        graph = self._graph([(list(lhs), list(rhs)) for lhs, rhs in equations], names, solution)  # moves edit sides
+        if kind == "single":
+            answer, answer_type = format_fraction(solution[0]), "rational"
+        else:
+            answer, answer_type = f"({solution[0]}, {solution[1]})", "tuple"
+        return Generated(
+            variables={"kind": kind, "equations": texts, "equation": texts[0]},
+            answer=answer,
+            graph=graph,
+            program=program,
+            knobs={"kind": kind},
+            answer_type=answer_type,
+        )
+
+    @staticmethod
+    def _targets(rng: random.Random, n: int, coef: int, solution: tuple[int, ...]) -> list[Poly]:
+        """The standard forms `a·x (+ b·y) - c = 0`, nonzero coefficients, a unique solution."""
+
+        def nonzero(low: int = 1) -> int:
+            return rng.choice([v for v in range(-coef, coef + 1) if abs(v) >= low])
+
+        while True:
+            rows = [[nonzero(2 if n == 1 else 1) for _ in range(n)] for _ in range(n)]
+            if n == 1 or rows[0][0] * rows[1][1] != rows[0][1] * rows[1][0]:
+                break
+        targets = []
+        for row in rows:
+            poly: Poly = {tuple(int(j == i) for j in range(n)): Fraction(a) for i, a in enumerate(row)}
+            targets.append(poly_add(poly, constant(-sum(a * s for a, s in zip(row, solution)), n)))
+        return targets
+
+    @staticmethod
+    def _disguise(rng: random.Random, target: Poly, n: int, terms: int, brackets: int, coef: int) -> tuple[Side, Side]:
+        """Random chunks on random sides, then fix-up terms so that lhs - rhs == target."""
+
+        def value() -> int:
+            return rng.choice([v for v in range(-coef, coef + 1) if v])
+
+        def monomial(var: int | None) -> Poly:
+            return {tuple(int(j == var) for j in range(n)) if var is not None else (0,) * n: Fraction(value())}
+
+        lhs: Side = []
+        rhs: Side = []
+        bracketed = set(rng.sample(range(terms), brackets))
+        for index in range(terms):
+            if index in bracketed:
+                inner = poly_add(monomial(rng.randrange(n)), monomial(None))
+                k = rng.choice([v for v in range(-coef, coef + 1) if v not in (0, 1)])
+                item: Item = (k, inner)
+            else:
+                item = (None, monomial(rng.choice([None, *range(n)])))
+            (lhs if rng.random() < 0.5 else rhs).append(item)
+        residual = poly_add(target, poly_add(_side_poly(lhs, n), _side_poly(rhs, n), -1), -1)
+        variable, const = _split(residual)
+        for mono in sorted(variable, reverse=True):
+            lhs.insert(rng.randint(0, len(lhs)), (None, {mono: variable[mono]}))
+        if const:
+            rhs.insert(rng.randint(0, len(rhs)), (None, poly_scale(const, Fraction(-1))))
+        return lhs, rhs
+
+    def _graph(self, equations: list[tuple[Side, Side]], names: tuple[str, ...], solution: tuple[int, ...]) -> StepGraph:
+        n = len(names)
+        nodes: list[Node] = []
+        subgoals: list[Subgoal] = []
+        attrs = {"equations": [[_to_json(lhs), _to_json(rhs)] for lhs, rhs in equations], "variables": list(names)}
+
+        def add(op: str, inputs: tuple[str, ...], move: str, equation: str, question: str, group: int) -> str:
+            text = f"{move}: {equation}" if move else equation
+            nodes.append(Node(f"n{len(nodes)}", op, inputs, equation, text, question, group,
+                              attrs if not nodes else {}))
+            return REF + nodes[-1].id
+
+        def subgoal(group: int, start: int, text: str, question: str) -> None:
+            ids = tuple(node.id for node in nodes[start:])
+            if ids:
+                subgoals.append(Subgoal(group, ids, text, question, text))
+
+        standard: list[tuple[Poly, str]] = []  # each equation's `variables = constant` form and its ref
+        for number, (lhs, rhs) in enumerate(equations):
+            label = f" ({number + 1})" if n > 1 else ""
+            start = len(nodes)
+            current = _equation_text(lhs, rhs, names)
+            lhs, rhs, current = self._normalize(lhs, rhs, names, number, current, add)
+            standard.append((poly_add(_side_poly(lhs, n), _side_poly(rhs, n), -1), current))
+            subgoal(number, start, _equation_text(lhs, rhs, names),
+                    f"What is equation{label} in the form ax + by = c?" if n > 1
+                    else "What is the equation in the form ax = c?")
+            if n == 1:
+                a, c = standard[0][0][(1,)], -standard[0][0].get((0,), Fraction(0))
+                start = len(nodes)
+                if a != 1:
+                    add("divide", (current,), f"divide both sides by {format_fraction(a)}",
+                        f"x = {format_fraction(c / a)}", f"What is x after dividing both sides by {format_fraction(a)}?", 1)
+                subgoal(1, start, f"x = {format_fraction(c / a)}", "What is x?")
+                return StepGraph(nodes, subgoals, nodes[-1].id)
+        return self._eliminate(standard, names, solution, nodes, subgoals, add, subgoal)
+
+    def _normalize(self, lhs: Side, rhs: Side, names: tuple[str, ...], group: int, current: str, add: Any):
+        """Expand, collect, move variables left and constants right; one node per move that changes anything."""
+        n = len(names)
+        for side_name, side in (("left", lhs), ("right", rhs)):
+            while any(k is not None for k, _ in side):
+                position = next(i for i, (k, _) in enumerate(side) if k is not None)
+                k, poly = side[position]
+                side[position:position + 1] = _terms(poly_scale(poly, Fraction(k)))
+                factor = "-" if k == -1 else str(k)
+                current = add("expand", (current,), f"expand {factor}({format_poly(poly, names)}) on the {side_name}",
+                              _equation_text(lhs, rhs, names),
+                              f"What does the equation become after expanding the bracket on the {side_name}?", group)
+        for side_name in ("left", "right"):
+            side = lhs if side_name == "left" else rhs
+            collected = _terms(_side_poly(side, n))
+            if _side_text(collected, names) != _side_text(side, names):
+                side[:] = collected
+                current = add("collect", (current,), f"collect like terms on the {side_name}",
+                              _equation_text(lhs, rhs, names),
+                              f"What does the {side_name} side become after collecting like terms?", group)
+        moving, _ = _split(_side_poly(rhs, n))
+        if moving:
+            lhs[:] = _terms(poly_add(_side_poly(lhs, n), moving, -1))
+            rhs[:] = _terms(_split(_side_poly(rhs, n))[1])
+            current = add("move_var", (current,), _move_words(moving, names), _equation_text(lhs, rhs, names),
+                          "What is the equation with every variable term on the left?", group)
+        _, fixed = _split(_side_poly(lhs, n))
+        if fixed:
+            lhs[:] = _terms(_split(_side_poly(lhs, n))[0])
+            rhs[:] = _terms(poly_add(_side_poly(rhs, n), fixed, -1))
+            current = add("move_const", (current,), _move_words(fixed, names), _equation_text(lhs, rhs, names),
+                          "What is the equation with the constant on the right?", group)
+        return lhs, rhs, current
+
+    def _eliminate(self, standard, names, solution, nodes, subgoals, add, subgoal) -> StepGraph:
+        """Scale both equations so x cancels, subtract, solve for y, substitute back, solve for x."""
+        (e1, ref1), (e2, ref2) = standard
+        a1, a2 = e1[(1, 0)], e2[(1, 0)]
+        lcm = math.lcm(int(abs(a1)), int(abs(a2)))
+        m1, m2 = Fraction(lcm) / a1, Fraction(lcm) / a2
+        start = len(nodes)
+        scaled = []
+        for label, eq, ref, m in (("1", e1, ref1, m1), ("2", e2, ref2, m2)):
+            if m != 1:
+                eq = poly_scale(eq, m)
+                ref = add("scale", (ref,), f"multiply equation ({label}) by {format_fraction(m)}", _standard_text(eq, names),
+                          f"What is equation ({label}) multiplied by {format_fraction(m)}?", 2)
+            scaled.append((eq, ref))
+        difference = poly_add(scaled[0][0], scaled[1][0], -1)
+        ref = add("eliminate", (scaled[0][1], scaled[1][1]), "subtract the second from the first to eliminate x",
+                  _standard_text(difference, names), "What is left after subtracting the equations to eliminate x?", 2)
+        b, c = difference[(0, 1)], -difference.get((0, 0), Fraction(0))
+        y = c / b
+        if b != 1:
+            ref = add("divide", (ref,), f"divide both sides by {format_fraction(b)}", f"y = {format_fraction(y)}",
+                      f"What is y after dividing both sides by {format_fraction(b)}?", 2)
+        subgoal(2, start, f"y = {format_fraction(y)}", "What is y, after eliminating x?")
+        start = len(nodes)
+        a, b1, c1 = e1[(1, 0)], e1[(0, 1)], -e1.get((0, 0), Fraction(0))
+        value = f"({format_fraction(y)})" if y < 0 or y.denominator != 1 else format_fraction(y)
+        substituted = f"{_coef(a, 'x')} {'-' if b1 < 0 else '+'} {format_fraction(abs(b1))} · {value} = {format_fraction(c1)}"
+        ref = add("substitute", (ref, ref1), f"substitute y = {format_fraction(y)} into equation (1)", substituted,
+                  "What does equation (1) say once y is known?", 3)
+        rest = c1 - b1 * y
+        if b1 * y:
+            ref = add("move_const", (ref,), _move_words(constant(b1 * y, 2), names), f"{_coef(a, 'x')} = {format_fraction(rest)}",
+                      "What is the equation with the constant on the right?", 3)
+        if a != 1:
+            add("divide", (ref,), f"divide both sides by {format_fraction(a)}", f"x = {format_fraction(rest / a)}",
+                f"What is x after dividing both sides by {format_fraction(a)}?", 3)
+        subgoal(3, start, f"x = {format_fraction(rest / a)}", "What is x, once y is known?")
+        return StepGraph(nodes, subgoals, nodes[-1].id)
+
+    @staticmethod
+    def _program(equations: list[tuple[Side, Side]], names: tuple[str, ...]) -> str:
+        """Cramer's rule on the collected coefficients, in Fraction arithmetic."""
+        n = len(names)
+        rows = []
+        for lhs, rhs in equations:
+            poly = poly_add(_side_poly(lhs, n), _side_poly(rhs, n), -1)
+            coefs = [format_fraction(poly.get(tuple(int(j == i) for j in range(n)), Fraction(0))) for i in range(n)]
+            rows.append((coefs, format_fraction(-poly.get((0,) * n, Fraction(0)))))
+        lines = ["from fractions import Fraction", ""]
+        lines += [f"# {_equation_text(lhs, rhs, names)}" for lhs, rhs in equations]
+        if n == 1:
+            (a,), c = rows[0]
+            lines += [f"a, c = Fraction({a}), Fraction({c})  # a*x = c", "print(c / a)"]
+        else:
+            (a1, b1), c1 = rows[0]
+            (a2, b2), c2 = rows[1]
+            lines += [
+                f"a1, b1, c1 = Fraction({a1}), Fraction({b1}), Fraction({c1})  # a1*x + b1*y = c1",
+                f"a2, b2, c2 = Fraction({a2}), Fraction({b2}), Fraction({c2})  # a2*x + b2*y = c2",
+                "det = a1 * b2 - b1 * a2",
+                "x = (c1 * b2 - b1 * c2) / det",
+                "y = (a1 * c2 - c1 * a2) / det",
+                'print(f"({x}, {y})")',
+            ]
+        return "\n".join(lines) + "\n"
+
+    def recompute_answer(self, graph: StepGraph) -> str:
+        """Solve the original equations again with sympy, built from their structured form."""
+        attrs = graph.nodes[0].attrs
+        names = tuple(attrs["variables"])
+        symbols = sympy.symbols(names)
+        equations = []
+        for lhs, rhs in attrs["equations"]:
+            sides = []
+            for items in (lhs, rhs):
+                total = sympy.Integer(0)
+                for k, poly in _from_json(items):
+                    part = sum((sympy.Rational(c.numerator, c.denominator) * sympy.Mul(*(s**e for s, e in zip(symbols, m)))
+                                for m, c in poly.items()), sympy.Integer(0))
+                    total += part if k is None else k * part
+                sides.append(total)
+            equations.append(sympy.Eq(sides[0], sides[1]))
+        (solution,) = sympy.linsolve(equations, symbols)
+        values = [sympy.Rational(v) for v in solution]
+        texts = [format_fraction(Fraction(int(v.p), int(v.q))) for v in values]
+        return texts[0] if len(texts) == 1 else f"({texts[0]}, {texts[1]})"
+
+    def check_step(self, graph: StepGraph, step: str, node_ids: tuple[str, ...]) -> tuple[bool, str]:
+        """The stated equation is linear, still holds at the solution of the original equations (for one
+        unknown: has the same solution set), and is the equation its graph node states."""
+        attrs = graph.nodes[0].attrs
+        names = tuple(attrs["variables"])
+        n = len(names)
+        equation = step.rsplit(": ", 1)[-1]
+        try:
+            stated = parse_equation(equation, names)
+            expected = parse_equation(graph.node(node_ids[-1]).output, names)
+        except UnsafeExpression as err:
+            return False, f"not a linear equation: {err}"
+        if any(sum(m) > 1 for m in stated):
+            return False, "not linear"
+        if not _split(stated)[0]:
+            return False, "states no variable"
+        originals = [poly_add(_side_poly(_from_json(l), n), _side_poly(_from_json(r), n), -1)
+                     for l, r in attrs["equations"]]
+        point = _solve_exact(originals, n)
+        residual = sum((c * math.prod(v**e for v, e in zip(point, m)) for m, c in stated.items()), Fraction(0))
+        if residual != 0:
+            return False, "does not hold at the solution of the original equations"
+        if stated != expected:
+            return False, f"states {equation}, the graph has {graph.node(node_ids[-1]).output}"
+        return True, "holds"
+
+
+def _coef(a: Fraction, name: str) -> str:
+    """`3x`, `-x`, `x`."""
+    if abs(a) == 1:
+        return f"-{name}" if a < 0 else name
+    return f"{format_fraction(a)}{name}"
+
+
+def _standard_text(poly: Poly, names: tuple[str, ...]) -> str:
+    variable, const = _split(poly)
+    return f"{format_poly(variable, names)} = {format_fraction(-const.get((0,) * len(names), Fraction(0)))}"
+
+
+def _move_words(amount: Poly, names: tuple[str, ...]) -> str:
+    """`subtract 2x from both sides`, `add 5 to both sides`, `subtract (2x - 3y) from both sides`."""
+    if len(amount) == 1 and next(iter(amount.values())) < 0:
+        return f"add {format_poly(poly_scale(amount, Fraction(-1)), names)} to both sides"
+    text = format_poly(amount, names)
+    return f"subtract {f'({text})' if len(amount) > 1 else text} from both sides"
