@@ -1,0 +1,73 @@
+"""`kg_compose`: k-hop composition over a seeded synthetic knowledge graph.
+
+Grokked Transformers, Grokking in the Wild and the KG path-reward paper train on atomic facts plus
+composed (inferred) facts and test on longer or unseen compositions. Here one KG (see tasks/kg.py)
+serves every example; a question asks for the end of a relation chain ("the mentor of the rival of
+Alice Moreau"), and the fine CoT states each hop as a KG fact. Atoms are relations, compounds
+relation pairs (`rival_of>mentor_of`: rival first, then mentor).
+
+φ (`phi`) is the ratio of inferred to atomic facts: for each hop count k >= 2, composed questions are
+drawn from a fixed pool of round(φ · A) k-hop facts, A = entities × relations the KG's atomic facts.
+The pool is a function of (kg_seed, sizes, k, φ), so φ sets how many distinct composed facts a dataset
+can contain relative to the atomic facts (pool members are drawn independently, so a few may repeat).
+Atomic-fact examples (1 hop) are drawn from all A atomic facts.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from cotsynth.tasks import register
+from cotsynth.tasks.base import Generated, TaskFamily
+from cotsynth.tasks.graph import StepGraph, Subgoal
+from cotsynth.tasks.kg import chain_claim, hop_nodes, kg_knobs, kg_of, knowledge_graph, nest, sentence, walk, wh
+from cotsynth.tasks.knobs import FloatRange, IntRange
+
+@register
+class KgCompose(TaskFamily):
+    name = "kg_compose"
+    description = "k-hop composition of relations over a seeded synthetic knowledge graph of people."
+    answer_type = "entity"
+    knobs = kg_knobs() | {
+        "hops": IntRange("relations composed per question (1 = an atomic fact)", (2, 2), 1, 8),
+        "phi": FloatRange("φ: inferred/atomic facts; each hop count k>=2 draws from a pool of "
+                          "round(φ·entities·relations) composed facts", (7.2, 7.2), 0.0001, 1000.0),
+        "atomic": IntRange("percent of examples that ask one atomic fact whatever `hops` says", (0, 0), 0, 100),
+    }
+
+    def generate(self, rng: random.Random, knobs: dict[str, Any]) -> Generated:
+        kg = knowledge_graph(knobs["kg_seed"], knobs["entities"], knobs["relations"])
+        hops = 1 if rng.randrange(100) < knobs["atomic"] else knobs["hops"]
+        if hops == 1:
+            start, relations = rng.choice(kg.entities), (rng.choice(kg.relations),)
+        else:
+            pool = max(1, round(knobs["phi"] * kg.atomic_count))
+            start, relations = kg.path(hops, rng.randrange(pool))
+        nodes = hop_nodes(kg, start, relations, group_size=2)
+        graph = StepGraph(nodes=nodes, subgoals=[], result=nodes[-1].id)
+        for group in sorted({n.group for n in nodes}):
+            members = [n for n in nodes if n.group == group]
+            phrase = nest([kg.relation(n.op) for n in members], graph.resolve(members[0].inputs[0]))
+            graph.subgoals.append(Subgoal(group, tuple(n.id for n in members), sentence(phrase, members[-1].output),
+                                          f"{wh(kg.relation(members[-1].op))} is {phrase}?", members[-1].output))
+        phrase = nest(list(relations), start)
+        variables = {
+            "phrase": phrase,
+            "Phrase": phrase[0].upper() + phrase[1:],
+            "subject": start,
+            "chain": [r.of(f"X{j}") for j, r in enumerate(relations)],
+            "hops": hops,
+            "wh": wh(relations[-1]),
+        }
+        return Generated(variables=variables, answer=nodes[-1].output, graph=graph, knobs={"hops": hops})
+
+    def recompute_answer(self, graph: StepGraph) -> str:
+        start = graph.nodes[0].inputs[0]
+        return walk(kg_of(graph), start, [n.op for n in graph.nodes])[-1]
+
+    def check_step(self, graph: StepGraph, step: str, node_ids: tuple[str, ...]) -> tuple[bool, str]:
+        expected = chain_claim(kg_of(graph), graph, node_ids)
+        if " ".join(step.split()) != expected:
+            return False, f"not a fact of the KG; the KG says: {expected}"
+        return True, "a KG fact"
