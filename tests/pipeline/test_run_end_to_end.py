@@ -83,9 +83,12 @@ def test_manifest_and_card(local_run):
     assert counts["generate"]["problems"] == 120
     assert counts["verify"]["kept"] + counts["verify"]["dropped"] == counts["traces"]["rendered"] == 360
     kept = sum(s["problems"] for s in counts["splits"].values())
-    assert kept == counts["dedup"]["kept_problems"] == 120 - counts["dedup"]["dropped_problems"]
+    assert kept == counts["select"]["kept_problems"]
+    assert counts["dedup"]["kept_problems"] == 120 - counts["dedup"]["dropped_problems"]
     dropped = [json.loads(line) for line in (out / "drops.jsonl").read_text().splitlines()]
-    assert len(dropped) == counts["verify"]["dropped"] + counts["dedup"]["dropped_problems"]
+    problem_drops = counts["dedup"]["dropped_problems"] + counts["leakage"]["dropped"] + counts["select"]["dropped_problems"]
+    assert len(dropped) == counts["verify"]["dropped"] + problem_drops
+    assert kept == 120 - problem_drops
     assert all(d["reason"] for d in dropped)
     assert {"ray", "pyarrow", "datasets"} <= set(on_disk["versions"])
     card = (out / "README.md").read_text()

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cotsynth.config import PipelineConfig
-from cotsynth.diversity import dedup
+from cotsynth.diversity import DiversityReport, dedup, render_summary, select
 from cotsynth.output import card
 from cotsynth.output.shards import ShardWriter, write_text_atomic
 from cotsynth.output.views import VIEW_SCHEMAS, prm_row, rl_row, sft_row
@@ -31,7 +31,7 @@ from cotsynth.pipeline.executors import make_executor
 from cotsynth.pipeline.stages import UnitResult
 from cotsynth.pipeline.units import WorkUnit, plan_units
 from cotsynth.schema import RECORD_SCHEMA, dumps
-from cotsynth.splits import assign
+from cotsynth.splits import assign, leakage
 
 WORK = ".cotsynth"
 SPLIT_ORDER = ("train", "validation", "test")
@@ -143,7 +143,7 @@ def run_pipeline(
     map_seconds = time.perf_counter() - map_started
 
     finalize_started = time.perf_counter()
-    manifest = _finalize(config, out_dir, units)
+    manifest, report = _finalize(config, out_dir, units)
     manifest.update(
         run_hash=identity,
         limit=options.limit,
@@ -153,26 +153,23 @@ def run_pipeline(
     manifest["timings"]["finalize_seconds"] = round(time.perf_counter() - finalize_started, 3)
     manifest["timings"]["total_seconds"] = round(time.perf_counter() - started, 3)
     write_text_atomic(manifest_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    write_text_atomic(out_dir / "README.md", card.render(config, manifest))
+    write_text_atomic(out_dir / "README.md", card.render(config, manifest, render_summary(report)))
     shutil.rmtree(out_dir / WORK)
     return manifest
 
 
-def _finalize(config: PipelineConfig, out_dir: Path, units: list[WorkUnit]) -> dict[str, Any]:
+def _finalize(config: PipelineConfig, out_dir: Path, units: list[WorkUnit]) -> tuple[dict[str, Any], dict[str, Any]]:
     for derived in ("data", *VIEW_SCHEMAS, "plots"):  # rebuilt from the parts: clear any interrupted attempt
         shutil.rmtree(out_dir / derived, ignore_errors=True)
     stats = [json.loads(_part(out_dir, u, "stats.json").read_text()) for u in units]
     problems = pa.concat_tables([_read_arrow(_part(out_dir, u, "problems.arrow")) for u in units])
     drops = [d for s in stats for d in s["drops"]]
 
-    dedup_reasons = dedup(problems, config.diversity)
-    keep = pa.array([reason is None for reason in dedup_reasons])
-    for problem_id, reason in zip(problems.column("problem_id").to_pylist(), dedup_reasons):
-        if reason is not None:
-            drops.append({"id": problem_id, "stage": "dedup", "reason": reason})
-    kept = problems.filter(keep)
-    splits = assign(kept, config.splits, config.seed)
+    kept, splits, problem_drops, global_counts = settle_problems(config, problems)
+    drops.extend(problem_drops)
     split_of = dict(zip(kept.column("problem_id").to_pylist(), splits))
+    diversity = DiversityReport(config.diversity, config.seed)
+    diversity.add_problems(kept, splits)
 
     split_counts = {}
     for split in SPLIT_ORDER:
@@ -187,14 +184,16 @@ def _finalize(config: PipelineConfig, out_dir: Path, units: list[WorkUnit]) -> d
             "rl": pc.sum(pc.greater(part.column("n_records"), 0)).as_py() or 0,
             "prm": pc.sum(part.column("n_step_records")).as_py() or 0,
         }
-    files = _write_shards(config, out_dir, units, split_of, split_counts)
+    files = _write_shards(config, out_dir, units, split_of, split_counts, diversity)
+    report = diversity.finish(out_dir)
+    write_text_atomic(out_dir / "report.json", json.dumps(report, indent=2, sort_keys=True) + "\n")
     write_text_atomic(out_dir / "drops.jsonl", "".join(dumps(d) + "\n" for d in drops))
 
     seconds: Counter[str] = Counter()
     for s in stats:
         seconds.update(s["seconds"])
     drop_reasons = Counter(f"{d['stage']}: {d['reason'].split(':')[0]}" for d in drops)
-    return {
+    manifest = {
         "status": "complete",
         "name": config.name,
         "config": config.canonical(),
@@ -208,13 +207,46 @@ def _finalize(config: PipelineConfig, out_dir: Path, units: list[WorkUnit]) -> d
                 "kept": sum(s["verified"] for s in stats),
                 "dropped": sum(len(s["drops"]) for s in stats),
             },
-            "dedup": {"kept_problems": kept.num_rows, "dropped_problems": problems.num_rows - kept.num_rows},
+            **global_counts,
             "drop_reasons": dict(sorted(drop_reasons.items())),
             "splits": split_counts,
         },
         "files": files,
         "timings": {"stage_cpu_seconds": {k: round(v, 3) for k, v in sorted(seconds.items())}},
     }
+    return manifest, report
+
+
+def settle_problems(
+    config: PipelineConfig, problems: pa.Table
+) -> tuple[pa.Table, list[str], list[dict[str, str]], dict[str, Any]]:
+    """The global steps over the compact problems table: dedup, split, leakage, selection.
+
+    Returns the kept problems, their splits, a drop entry for every problem removed, and counts.
+    """
+    drops: list[dict[str, str]] = []
+
+    def drop(table: pa.Table, reasons: list[str | None], stage: str) -> pa.Table:
+        for problem_id, reason in zip(table.column("problem_id").to_pylist(), reasons):
+            if reason is not None:
+                drops.append({"id": problem_id, "stage": stage, "reason": reason})
+        return table.filter(pa.array([r is None for r in reasons]))
+
+    kept = drop(problems, dedup(problems, config.diversity), "dedup")
+    after_dedup = kept.num_rows
+    splits = assign(kept, config.splits, config.seed)
+    settled = leakage(kept, splits, config.splits, threshold=config.diversity.threshold)
+    kept = drop(kept, settled["reasons"], "leakage")
+    splits = [s for s in settled["splits"] if s is not None]
+    chosen = select(kept, splits, config.diversity, config.seed)
+    kept = drop(kept, [None if keep else "not_selected" for keep in chosen], "select")
+    splits = [s for s, keep in zip(splits, chosen) if keep]
+    counts = {
+        "dedup": {"kept_problems": after_dedup, "dropped_problems": problems.num_rows - after_dedup},
+        "leakage": {"moved": settled["moved"], "dropped": settled["dropped"], "policy": settled["policy"]},
+        "select": {"kept_problems": kept.num_rows, "dropped_problems": len(chosen) - kept.num_rows},
+    }
+    return kept, splits, drops, counts
 
 
 def _write_shards(
@@ -223,6 +255,7 @@ def _write_shards(
     units: list[WorkUnit],
     split_of: dict[str, str],
     split_counts: dict[str, dict[str, int]],
+    diversity: DiversityReport,
 ) -> dict[str, list[str]]:
     views = ["data", *config.output.formats]
     schemas = {"data": RECORD_SCHEMA} | {v: VIEW_SCHEMAS[v] for v in config.output.formats}
@@ -241,6 +274,7 @@ def _write_shards(
         for split in split_counts:
             rows = table.filter(pa.array([s == split for s in row_splits]))
             writers["data", split].write(rows)
+            diversity.add_traces(rows)
             if not config.output.formats:
                 continue
             records = rows.to_pylist()

@@ -8,7 +8,7 @@ step per node.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 REF = "@"
@@ -78,9 +78,18 @@ class StepGraph:
         return ";".join(parts)
 
     def to_json(self) -> dict[str, Any]:
+        # Field by field rather than dataclasses.asdict: this runs once per record and asdict's
+        # recursive deep copy was a third of the per-record cost.
         return {
-            "nodes": [asdict(n) | {"inputs": list(n.inputs)} for n in self.nodes],
-            "subgoals": [asdict(s) | {"node_ids": list(s.node_ids)} for s in self.subgoals],
+            "nodes": [
+                {"id": n.id, "op": n.op, "inputs": list(n.inputs), "output": n.output, "text": n.text,
+                 "question": n.question, "group": n.group, "attrs": n.attrs}
+                for n in self.nodes
+            ],
+            "subgoals": [
+                {"group": s.group, "node_ids": list(s.node_ids), "text": s.text, "question": s.question, "output": s.output}
+                for s in self.subgoals
+            ],
             "result": self.result,
         }
 
