@@ -57,6 +57,7 @@ def run(pipeline, out_dir, executor, ray_address, workers, limit, resume, overwr
     if executor == "local" and workers not in (None, 1):
         fail("--workers: the local executor runs in this process; use --executor ray for more workers")
     from cotsynth.pipeline.run import OutputDirError, RunOptions, effective_counts, run_pipeline
+    from cotsynth.splits import SplitError
 
     options = RunOptions(Path(config.output.dir), executor, workers, ray_address, limit, resume, overwrite)
     total = sum(effective_counts(config, limit))
@@ -77,6 +78,8 @@ def run(pipeline, out_dir, executor, ray_address, workers, limit, resume, overwr
             manifest = run_pipeline(config, options, on_unit=lambda r: progress.advance(bar, r.stats["problems"]))
         except OutputDirError as err:
             fail(str(err))
+        except SplitError as err:
+            fail(f"{path}: splits: {err} (the generated units are kept: fix the config and rerun with --resume)")
     _summary(manifest, options.out_dir, time.perf_counter() - started)
 
 
@@ -97,6 +100,32 @@ def _summary(manifest: dict, out_dir: Path, seconds: float) -> None:
         f"{seconds:.1f} s ({manifest['run']['executor']}, {manifest['run']['workers']} workers)"
     )
     console.print(f"output: {out_dir.resolve()}  (load with datasets.load_dataset({str(out_dir)!r}))")
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
+def report(out_dir) -> None:
+    """Diversity, split and verification figures of an output dir."""
+    import json
+
+    from cotsynth.diversity import render_summary
+
+    folder = Path(out_dir)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        figures = json.loads((folder / "report.json").read_text())
+    except (OSError, ValueError) as err:
+        fail(f"{out_dir}: not a finished cotsynth output ({err})")
+    counts = manifest["counts"]
+    rendered = counts["traces"]["rendered"] or 1
+    console.print(f"[bold]{manifest['name']}[/]  status {manifest['status']}, config {manifest['config_hash']}")
+    console.print(
+        f"verification: {counts['verify']['kept']}/{counts['traces']['rendered']} traces kept "
+        f"({100 * counts['verify']['kept'] / rendered:.1f}%)"
+    )
+    for reason, n in counts.get("drop_reasons", {}).items():
+        console.print(f"  dropped {n}: {reason}", highlight=False)
+    console.print(render_summary(figures), highlight=False, markup=False)
 
 
 @main.command(name="tasks")
