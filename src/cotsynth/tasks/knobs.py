@@ -54,9 +54,11 @@ class Choice:
     allowed: tuple[str, ...]
 
     def validate(self, value: Any) -> tuple[str, ...]:
-        values = [value] if isinstance(value, str) else value
+        values = [value] if isinstance(value, (str, int)) else value
         if not isinstance(values, (list, tuple)) or not values:
             raise KnobError(f"expected a non-empty list drawn from {list(self.allowed)}, got {value!r}")
+        # numeric choices (modular's primes) are spelled as strings; YAML gives them as integers
+        values = [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in values]
         unknown = [v for v in values if v not in self.allowed]
         if unknown:
             raise KnobError(f"unknown value(s) {unknown}; allowed: {list(self.allowed)}")
