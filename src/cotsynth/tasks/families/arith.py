@@ -34,20 +34,20 @@ _SYMPY_OPS = {
 
 
 @dataclass
-class _Expr:
-    """A node of the expression tree while it is built: a leaf (op None) or an operation."""
+class Expr:
+    """A node of an expression tree (also `countdown`'s): a leaf (op None) or an operation."""
 
     value: Fraction
     op: str | None = None
-    left: "_Expr | None" = None
-    right: "_Expr | None" = None
+    left: "Expr | None" = None
+    right: "Expr | None" = None
 
     def text(self) -> str:
         if self.op is None:
             return format_fraction(self.value)
         return f"{self._child(self.left, False)} {self.op} {self._child(self.right, True)}"
 
-    def _child(self, child: "_Expr", is_right: bool) -> str:
+    def _child(self, child: "Expr", is_right: bool) -> str:
         text = child.text()
         if child.op is None:
             return text
@@ -61,6 +61,61 @@ def _operand(value: Fraction) -> str:
     """A value as an operand in a step: negatives and fractions bracketed so the step parses right."""
     text = format_fraction(value)
     return f"({text})" if value < 0 or value.denominator != 1 else text
+
+
+def expression_graph(root: Expr) -> StepGraph:
+    """Nodes in evaluation order; subgoals: each operand of the root that is an operation, then the root."""
+    nodes: list[Node] = []
+    refs: dict[int, str] = {}
+
+    def visit(expr: Expr, group: int) -> str:
+        """Post-order: children first, so nodes come in evaluation order. Returns an input ref."""
+        if expr.op is None:
+            return format_fraction(expr.value)
+        if id(expr) in refs:
+            return refs[id(expr)]
+        inputs = (visit(expr.left, group), visit(expr.right, group))
+        a, b = expr.left.value, expr.right.value
+        node_id = f"n{len(nodes)}"
+        nodes.append(
+            Node(
+                id=node_id,
+                op=SYMBOL[expr.op],
+                inputs=inputs,
+                output=format_fraction(expr.value),
+                text=f"{_operand(a)} {expr.op} {_operand(b)} = {format_fraction(expr.value)}",
+                question=f"What is {_operand(a)} {expr.op} {_operand(b)}?",
+                group=group,
+            )
+        )
+        refs[id(expr)] = REF + node_id
+        return refs[id(expr)]
+
+    # Subgoals: each operand of the root that is itself an operation, then the root.
+    subgoals = []
+    for group, child in enumerate((root.left, root.right)):
+        if child is not None and child.op is not None:
+            start = len(nodes)
+            visit(child, group)
+            covered = tuple(n.id for n in nodes[start:])
+            value = format_fraction(child.value)
+            subgoals.append(Subgoal(group, covered, f"{child.text()} = {value}", f"What is {child.text()}?", value))
+    visit(root, 2)
+    top = nodes[-1]
+    subgoals.append(Subgoal(2, (top.id,), top.text, top.question, top.output))
+    return StepGraph(nodes=nodes, subgoals=subgoals, result=top.id)
+
+
+def check_arithmetic_step(graph: StepGraph, step: str, node_ids: tuple[str, ...]) -> tuple[bool, str]:
+    """The step is a true equation and ends in its graph node's output."""
+    holds, reason = check_equation(step)
+    if not holds:
+        return False, reason
+    claimed = parse_number(step.rsplit("=", 1)[1])
+    expected = graph.node(node_ids[-1]).output
+    if claimed != parse_number(expected):
+        return False, f"step claims {step.rsplit('=', 1)[1].strip()}, graph has {expected}"
+    return True, "holds"
 
 
 @register
@@ -80,7 +135,7 @@ class Arith(TaskFamily):
     def generate(self, rng: random.Random, knobs: dict[str, Any]) -> Generated:
         n_ops = max(knobs["steps"], knobs["depth"] + 1)
         tree = self._tree(rng, n_ops, knobs["depth"], knobs["digits"], knobs["ops"])
-        graph = self._graph(tree)
+        graph = expression_graph(tree)
         return Generated(
             variables={"expression": tree.text(), "has_division": "/" in knobs["ops"]},
             answer=format_fraction(tree.value),
@@ -103,7 +158,7 @@ class Arith(TaskFamily):
         lines.append(f"print({graph.result})")
         return "\n".join(lines) + "\n"
 
-    def _tree(self, rng: random.Random, n_ops: int, depth: int, digits: int, ops: tuple[str, ...]) -> _Expr:
+    def _tree(self, rng: random.Random, n_ops: int, depth: int, digits: int, ops: tuple[str, ...]) -> Expr:
         """A tree of `n_ops` operations whose brackets nest exactly `depth` deep.
 
         A division by zero (a bracket that evaluates to 0) redraws the whole tree from the same rng.
@@ -114,7 +169,7 @@ class Arith(TaskFamily):
             except ZeroDivisionError:
                 continue
 
-    def _nested(self, rng: random.Random, n_ops: int, depth: int, digits: int, ops: tuple[str, ...]) -> _Expr:
+    def _nested(self, rng: random.Random, n_ops: int, depth: int, digits: int, ops: tuple[str, ...]) -> Expr:
         if depth == 0:
             return self._flat(rng, n_ops, digits, ops)
         inner_ops = rng.randint(depth, n_ops - 1)  # the bracketed part needs `depth` ops to nest depth-1 deep
@@ -125,66 +180,25 @@ class Arith(TaskFamily):
                       if PRECEDENCE[inner.op] < PRECEDENCE[op] or (right and PRECEDENCE[inner.op] == PRECEDENCE[op])]
         op, right = rng.choice(placements)
         left_part, right_part = (other, inner) if right else (inner, other)
-        return _Expr(_APPLY[op](left_part.value, right_part.value), op, left_part, right_part)
+        return Expr(_APPLY[op](left_part.value, right_part.value), op, left_part, right_part)
 
-    def _flat(self, rng: random.Random, n_ops: int, digits: int, ops: tuple[str, ...]) -> _Expr:
+    def _flat(self, rng: random.Random, n_ops: int, digits: int, ops: tuple[str, ...]) -> Expr:
         """A bracket-free expression: a random token sequence parsed with the usual precedence."""
         low = 1 if digits == 1 else 10 ** (digits - 1)
-        operands = [_Expr(Fraction(rng.randint(low, 10**digits - 1))) for _ in range(n_ops + 1)]
+        operands = [Expr(Fraction(rng.randint(low, 10**digits - 1))) for _ in range(n_ops + 1)]
         operators = [rng.choice(ops) for _ in range(n_ops)]
         terms, signs = [operands[0]], []
         for op, operand in zip(operators, operands[1:]):
             if PRECEDENCE[op] == 2:
                 last = terms[-1]
-                terms[-1] = _Expr(_APPLY[op](last.value, operand.value), op, last, operand)
+                terms[-1] = Expr(_APPLY[op](last.value, operand.value), op, last, operand)
             else:
                 signs.append(op)
                 terms.append(operand)
         total = terms[0]
         for op, term in zip(signs, terms[1:]):
-            total = _Expr(_APPLY[op](total.value, term.value), op, total, term)
+            total = Expr(_APPLY[op](total.value, term.value), op, total, term)
         return total
-
-    def _graph(self, root: _Expr) -> StepGraph:
-        nodes: list[Node] = []
-        refs: dict[int, str] = {}
-
-        def visit(expr: _Expr, group: int) -> str:
-            """Post-order: children first, so nodes come in evaluation order. Returns an input ref."""
-            if expr.op is None:
-                return format_fraction(expr.value)
-            if id(expr) in refs:
-                return refs[id(expr)]
-            inputs = (visit(expr.left, group), visit(expr.right, group))
-            a, b = expr.left.value, expr.right.value
-            node_id = f"n{len(nodes)}"
-            nodes.append(
-                Node(
-                    id=node_id,
-                    op=SYMBOL[expr.op],
-                    inputs=inputs,
-                    output=format_fraction(expr.value),
-                    text=f"{_operand(a)} {expr.op} {_operand(b)} = {format_fraction(expr.value)}",
-                    question=f"What is {_operand(a)} {expr.op} {_operand(b)}?",
-                    group=group,
-                )
-            )
-            refs[id(expr)] = REF + node_id
-            return refs[id(expr)]
-
-        # Subgoals: each operand of the root that is itself an operation, then the root.
-        subgoals = []
-        for group, child in enumerate((root.left, root.right)):
-            if child is not None and child.op is not None:
-                start = len(nodes)
-                visit(child, group)
-                covered = tuple(n.id for n in nodes[start:])
-                value = format_fraction(child.value)
-                subgoals.append(Subgoal(group, covered, f"{child.text()} = {value}", f"What is {child.text()}?", value))
-        visit(root, 2)
-        top = nodes[-1]
-        subgoals.append(Subgoal(2, (top.id,), top.text, top.question, top.output))
-        return StepGraph(nodes=nodes, subgoals=subgoals, result=top.id)
 
     def recompute_answer(self, graph: StepGraph) -> str:
         values: dict[str, sympy.Rational] = {}
@@ -201,11 +215,4 @@ class Arith(TaskFamily):
         return format_fraction(Fraction(int(result.p), int(result.q)))
 
     def check_step(self, graph: StepGraph, step: str, node_ids: tuple[str, ...]) -> tuple[bool, str]:
-        holds, reason = check_equation(step)
-        if not holds:
-            return False, reason
-        claimed = parse_number(step.rsplit("=", 1)[1])
-        expected = graph.node(node_ids[-1]).output
-        if claimed != parse_number(expected):
-            return False, f"step claims {step.rsplit('=', 1)[1].strip()}, graph has {expected}"
-        return True, "holds"
+        return check_arithmetic_step(graph, step, node_ids)
