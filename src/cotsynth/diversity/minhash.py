@@ -19,6 +19,7 @@ NUM_PERM = 128
 SHINGLE = 3
 _MAX32 = np.uint64(0xFFFFFFFF)
 _WINDOW = 32  # earlier bucket-mates compared per document and band: buckets are only big for true duplicates
+_DOCS = 50_000  # documents tokenized at a time: bounds the per-token temporaries
 _CHUNK = 1 << 15  # shingles per block: 16 MB of uint32 temporaries at 128 permutations
 
 
@@ -56,7 +57,16 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 
 
 def signatures(texts: pa.Array | pa.ChunkedArray | list[str]) -> np.ndarray:
-    """(n, 128) uint32 MinHash signatures of the texts."""
+    """(n, 128) uint32 MinHash signatures of the texts, computed per block of documents to bound memory."""
+    texts = pa.array(texts, pa.string()) if isinstance(texts, list) else texts
+    out = np.empty((len(texts), NUM_PERM), np.uint32)
+    for start in range(0, len(texts), _DOCS):
+        part = texts.slice(start, _DOCS)
+        out[start : start + len(part)] = _block_signatures(part)
+    return out
+
+
+def _block_signatures(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
     docs, grams = shingles(texts)
     grams = _fmix32(grams)
     n = len(texts)

@@ -43,10 +43,11 @@ def _hist_from_bincount(counts: np.ndarray) -> dict:
     return metrics.histogram(np.repeat(np.arange(len(counts)), counts))
 
 
-def _distinct(texts: pa.Array | pa.ChunkedArray, sketches: dict[int, HyperLogLog]) -> None:
-    offsets, hashes = token_hashes(tokenize(texts))
-    for n, sketch in sketches.items():
-        sketch.add(ngram_hashes(offsets, hashes, n, pad_short=False)[1])
+def _distinct(texts: pa.Array | pa.ChunkedArray, sketches: dict[int, HyperLogLog], block: int = 50_000) -> None:
+    for start in range(0, len(texts), block):
+        offsets, hashes = token_hashes(tokenize(texts.slice(start, block)))
+        for n, sketch in sketches.items():
+            sketch.add(ngram_hashes(offsets, hashes, n, pad_short=False)[1])
 
 
 class DiversityReport:
