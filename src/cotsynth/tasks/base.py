@@ -84,7 +84,7 @@ class TaskFamily:
         example_knobs = {name: self.knobs[name].sample(rng, value) for name, value in settings.items()}
         generated = self.generate(rng, example_knobs)
         template = templates[rng.randrange(len(templates))]
-        recorded = {k: "".join(v) if isinstance(v, tuple) else v for k, v in example_knobs.items()}
+        recorded = {k: _joined(v) if isinstance(v, tuple) else v for k, v in example_knobs.items()}
         return Problem(
             id=f"{task_key}-{stable_id(seed, task_key, self.name, index)}",
             task=self.name,
@@ -96,3 +96,8 @@ class TaskFamily:
             knobs=recorded | generated.knobs,
             program=generated.program,
         )
+
+
+def _joined(values: tuple[str, ...]) -> str:
+    """A choice knob as recorded: `+-*` for one-character values, `reverse,add` for words."""
+    return "".join(values) if all(len(v) == 1 for v in values) else ",".join(values)
