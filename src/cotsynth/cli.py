@@ -226,7 +226,7 @@ def publish(out_dir, repo_id, private, revision, dry_run) -> None:
     """Upload the finished output DIR to the Hugging Face Hub in one commit (token: HF_TOKEN or `hf auth login`)."""
     from functools import partial
 
-    from cotsynth.output.publish import PublishError
+    from cotsynth.output.publish import RUN_FOLDERS, PublishError
     from cotsynth.output.publish import publish as push
 
     try:
@@ -238,12 +238,15 @@ def publish(out_dir, repo_id, private, revision, dry_run) -> None:
     say = partial(console.print, highlight=False, markup=False, soft_wrap=True)
     if not dry_run:
         say(f"published {total} to {target}\ncommit: {upload.commit_url}")
+        if upload.deleted:
+            say(f"deleted {len(upload.deleted)} files of an earlier publish: {', '.join(upload.deleted)}")
         return
     say(f"dry run, nothing sent: would upload to {target}")
     width = len(f"{max(size for _, size in upload.files):,}")
     for path, size in upload.files:
         say(f"  {size:>{width},}  {path}")
     say(f"total: {total}")
+    say(f"(publishing also deletes, in the same commit, files the repo has under {' '.join(RUN_FOLDERS)} and DIR lacks)")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Everything goes in one commit, so a reader of the repo never sees a card that describes shards that
 are not there yet (or the other way round). Only a run that finished is published: its manifest must
 say `status: complete`. The run's work folder (`.cotsynth/`), hidden files and temporary files stay
-local.
+local. Files an earlier publish left in the folders a run writes (shards of another sharding, old
+plots) are deleted in the same commit: the card's `data_files` globs must match this run's shards only.
 """
 
 from __future__ import annotations
@@ -14,9 +15,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from httpx2 import TransportError  # huggingface_hub's HTTP client; its network errors are no OSError
-from huggingface_hub import CommitOperationAdd, HfApi, constants, get_token
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, constants, get_token
 from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 from huggingface_hub.utils import validate_repo_id
+
+from cotsynth.output.views import VIEW_SCHEMAS
+
+# Folders whose whole content a run rewrites: what the repo holds there and the run lacks is stale.
+RUN_FOLDERS = tuple(f"{folder}/" for folder in ("data", *VIEW_SCHEMAS, "plots"))
 
 
 class PublishError(Exception):
@@ -25,7 +31,7 @@ class PublishError(Exception):
 
 @dataclass(frozen=True)
 class PublishPlan:
-    """What `publish` uploads and where; `commit_url` is set once the commit exists."""
+    """What `publish` uploads and where; `commit_url` and `deleted` (stale repo files) are set once it did."""
 
     out_dir: Path
     repo_id: str
@@ -34,6 +40,7 @@ class PublishPlan:
     private: bool
     files: tuple[tuple[str, int], ...]  # (path in repo, size in bytes), sorted
     commit_url: str | None = None
+    deleted: tuple[str, ...] = ()
 
     @property
     def total_bytes(self) -> int:
@@ -117,8 +124,8 @@ def publish(
     """Upload a finished output dir to the dataset repo `repo_id` in one commit (creating repo and branch).
 
     `dry_run` only checks and lists. `token` defaults to `HF_TOKEN` or the saved login; `endpoint` to the
-    Hub (or `HF_ENDPOINT`). Raises `PublishError` for anything the user can fix, before any upload
-    where it can be known before.
+    Hub (or `HF_ENDPOINT`). Raises `PublishError` for anything the user can fix; a bad repo id or dir
+    and a missing token are found before any request is sent.
     """
     upload = plan(out_dir, repo_id, private, revision, endpoint)
     if dry_run:
@@ -130,7 +137,6 @@ def publish(
         )
     api = HfApi(endpoint=endpoint, token=token)
     manifest = json.loads((upload.out_dir / "manifest.json").read_text())
-    operations = [CommitOperationAdd(path, upload.out_dir / path) for path, _ in upload.files]
     try:
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
         if private and not api.repo_info(repo_id, repo_type="dataset").private:
@@ -140,16 +146,22 @@ def publish(
             )
         if upload.revision != constants.DEFAULT_REVISION:
             api.create_branch(repo_id, repo_type="dataset", branch=upload.revision, exist_ok=True)
+        local = {path for path, _ in upload.files}
+        remote = api.list_repo_files(repo_id, repo_type="dataset", revision=upload.revision)
+        stale = sorted(p for p in remote if p.startswith(RUN_FOLDERS) and p not in local)
         commit = api.create_commit(
             repo_id,
-            operations,
+            [CommitOperationAdd(path, upload.out_dir / path) for path, _ in upload.files]
+            + [CommitOperationDelete(path) for path in stale],
             repo_type="dataset",
             revision=upload.revision,
             commit_message=f"cotsynth: publish {manifest.get('name', out_dir)}",
             commit_description=f"config hash {manifest.get('config_hash')}, run {manifest.get('run_hash')}",
         )
     except HfHubHTTPError as err:
-        raise PublishError(f"the Hub refused the upload to {repo_id}: {str(err).splitlines()[0]}") from None
+        status = err.response.status_code if err.response is not None else "?"
+        detail = " ".join((err.server_message or str(err)).split())
+        raise PublishError(f"the Hub refused the upload to {repo_id} (HTTP {status}): {detail}") from None
     except TransportError as err:
         raise PublishError(f"cannot reach the Hub at {api.endpoint}: {err}") from None
-    return replace(upload, commit_url=commit.commit_url)
+    return replace(upload, commit_url=commit.commit_url, deleted=tuple(stale))
