@@ -218,9 +218,9 @@ def _granularities(family: str) -> tuple[str, ...]:
 
 @main.command()
 @click.argument("out_dir", metavar="DIR", type=click.Path(file_okay=False))
-@click.option("--repo", "repo_id", required=True, metavar="OWNER/NAME", help="Dataset repo on the Hub (created if missing).")
+@click.option("--repo", "repo_id", required=True, metavar="OWNER/NAME", help="Dataset repo (created if missing).")
 @click.option("--private", is_flag=True, help="Create the repo private (an existing public repo is refused).")
-@click.option("--revision", default=None, metavar="BRANCH", help="Commit to this branch (created from main if missing).")
+@click.option("--revision", metavar="BRANCH", help="Commit to this branch (created from main if missing).")
 @click.option("--dry-run", is_flag=True, help="List what would be uploaded and where; send nothing.")
 def publish(out_dir, repo_id, private, revision, dry_run) -> None:
     """Upload the finished output DIR to the Hugging Face Hub in one commit (token: HF_TOKEN or `hf auth login`)."""
@@ -246,7 +246,8 @@ def publish(out_dir, repo_id, private, revision, dry_run) -> None:
     for path, size in upload.files:
         say(f"  {size:>{width},}  {path}")
     say(f"total: {total}")
-    say(f"(publishing also deletes, in the same commit, files the repo has under {' '.join(RUN_FOLDERS)} and DIR lacks)")
+    folders = " ".join(RUN_FOLDERS)
+    say(f"(publishing also deletes, in the same commit, files the repo has under {folders} and DIR lacks)")
 
 
 if __name__ == "__main__":

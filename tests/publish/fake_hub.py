@@ -115,10 +115,12 @@ class FakeHub:
             if (request.method == "GET") != (match["op"] == "tree"):
                 return 405, {"error": f"{request.method} is not allowed on {match['op']}"}
             if match["op"] == "tree":
-                return 200, [{"type": "file", "path": p, "size": len(b), "oid": sha1(b).hexdigest()} for p, b in tree.items()]
+                return 200, [{"type": "file", "path": p, "size": len(b), "oid": sha1(b).hexdigest()}
+                             for p, b in tree.items()]
             if match["op"] == "preupload":
                 files = request.json()["files"]
-                return 200, {"files": [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]}
+                modes = [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]
+                return 200, {"files": modes}
             return self._commit(repo_id, match["rev"], tree, request.body)
         return 404, {"error": f"the fake Hub does not serve {route}"}
 
@@ -136,7 +138,9 @@ class FakeHub:
         for path in deleted:
             del tree[path]
         tree.update(files)
-        self.commits.append({"repo": repo_id, "revision": revision, "header": header, "files": files, "deleted": deleted})
+        self.commits.append(
+            {"repo": repo_id, "revision": revision, "header": header, "files": files, "deleted": deleted}
+        )
         oid = f"{len(self.commits):040x}"
         return 200, {"commitUrl": f"{self._repo_url(repo_id)}/commit/{oid}", "commitOid": oid, "pullRequestUrl": None}
 
