@@ -6,6 +6,8 @@ how many distinct rule sets a task draws from and `domain` how the rules are wor
 the first rule (in order) whose left side occurs in the string, at its leftmost occurrence; the run
 stops when no rule applies or after `max_steps` steps. Rules never lengthen the string and a
 same-length rule makes it alphabetically smaller, so every run terminates (shortlex order decreases).
+Atoms are rule positions (`rule:2`, the second rule of its set) and `halt`: rule contents differ per
+rule set, positions are what every set shares, so unseen rule sets still have seen atoms.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ class Rewrite(TaskFamily):
         "rules": IntRange("rules per rule set", (3, 5), 1, 12),
         "length": IntRange("length of the input string", (5, 8), 1, 60),
         "max_steps": IntRange("step limit: the run stops after this many rule applications", (12, 12), 1, 200),
-        "rule_sets": IntRange("how many distinct rule sets exist (instruction diversity: few vs many)",
+        "rule_sets": IntRange("how many distinct rule sets exist per rule count (instruction diversity: few vs many)",
                               (100, 100), 1, 10**9),
         "rule_seed": IntRange("seed of the family of rule sets, shared by every example", (0, 0), 0, 2**31 - 1),
         "domain": Choice("how the rules are worded: formal `ab -> c`, natural language, or code-like",
@@ -111,8 +113,7 @@ class Rewrite(TaskFamily):
         while len(nodes) < limit and (match := first_match(rules, text)):
             number, position = match
             after = apply(rules, number, position, text)
-            lhs, rhs = rules[number - 1]
-            nodes.append(Node(f"r{len(nodes)}", f"rw:{lhs}:{rhs}", (REF + nodes[-1].id if nodes else text,), after,
+            nodes.append(Node(f"r{len(nodes)}", f"rule:{number}", (REF + nodes[-1].id if nodes else text,), after,
                               step_text(rules, number, position, text, after),
                               f"Which rule applies first to {text}, and what does it give?", 0,
                               {"rule": number, "position": position}))
