@@ -1,7 +1,7 @@
 """Exact polynomials for the algebra families (`linear_eq`, `poly`): format them, and read them back.
 
-A polynomial is a dict from exponent tuples (one exponent per variable) to nonzero `Fraction`
-coefficients. Reading untrusted step text ("3(2x - 5) + 4 = 2x + 7") uses a whitelisted `ast` walk,
+A polynomial is a dict from exponent tuples (one exponent per variable) to nonzero coefficients,
+`int` while they are integers (much faster than `Fraction`, and equal to it) and `Fraction` otherwise. Reading untrusted step text ("3(2x - 5) + 4 = 2x + 7") uses a whitelisted `ast` walk,
 never `eval` or sympy parsing, with the same bounds as `verify.arithmetic`, so a step check costs
 microseconds and hostile text ends in `UnsafeExpression`.
 """
@@ -14,7 +14,7 @@ from fractions import Fraction
 
 from cotsynth.verify.arithmetic import MAX_CHARS, MAX_DEPTH, MAX_EXPONENT, MAX_NODES, UnsafeExpression, format_fraction
 
-Poly = dict[tuple[int, ...], Fraction]
+Poly = dict[tuple[int, ...], int | Fraction]
 
 _TRANSLATE = str.maketrans({"×": "*", "·": "*", "÷": "/", "−": "-", "–": "-", "^": "**"})
 # implicit multiplication: `3x`, `2(`, `)(`, `)x`, `x(`, `xy`
@@ -24,7 +24,7 @@ _IMPLICIT = re.compile(r"(?<=[0-9a-z)])\s*(?=[a-z(])")
 def poly_add(p: Poly, q: Poly, sign: int = 1) -> Poly:
     out = dict(p)
     for mono, coef in q.items():
-        value = out.get(mono, Fraction(0)) + sign * coef
+        value = out.get(mono, 0) + sign * coef
         if value:
             out[mono] = value
         else:
@@ -40,15 +40,15 @@ def poly_mul(p: Poly, q: Poly) -> Poly:
     return out
 
 
-def poly_scale(p: Poly, factor: Fraction) -> Poly:
+def poly_scale(p: Poly, factor: int | Fraction) -> Poly:
     return {m: c * factor for m, c in p.items()} if factor else {}
 
 
-def constant(value: Fraction | int, n_vars: int) -> Poly:
-    return {(0,) * n_vars: Fraction(value)} if value else {}
+def constant(value: int | Fraction, n_vars: int) -> Poly:
+    return {(0,) * n_vars: value} if value else {}
 
 
-def monomial_text(coef: Fraction, mono: tuple[int, ...], variables: tuple[str, ...], leading: bool) -> str:
+def monomial_text(coef: int | Fraction, mono: tuple[int, ...], variables: tuple[str, ...], leading: bool) -> str:
     """One term with its sign: `3x^2`, ` - x`, ` + 5`; `leading` drops a plus sign."""
     powers = "".join(v if e == 1 else f"{v}^{e}" for v, e in zip(variables, mono) if e)
     magnitude = abs(coef)
@@ -94,10 +94,10 @@ def _walk(node: ast.AST, variables: tuple[str, ...], depth: int) -> Poly:
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return constant(node.value, n)
     if isinstance(node, ast.Name) and node.id in variables:
-        return {tuple(int(v == node.id) for v in variables): Fraction(1)}
+        return {tuple(int(v == node.id) for v in variables): 1}
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
         inner = _walk(node.operand, variables, depth + 1)
-        return poly_scale(inner, Fraction(-1)) if isinstance(node.op, ast.USub) else inner
+        return poly_scale(inner, -1) if isinstance(node.op, ast.USub) else inner
     if isinstance(node, ast.BinOp):
         left = _walk(node.left, variables, depth + 1)
         right = _walk(node.right, variables, depth + 1)
@@ -111,7 +111,7 @@ def _walk(node: ast.AST, variables: tuple[str, ...], depth: int) -> Poly:
             divisor = _constant_value(right, n)
             if divisor == 0:
                 raise UnsafeExpression("division by zero")
-            return poly_scale(left, 1 / divisor)
+            return poly_scale(left, Fraction(1) / divisor)
         if isinstance(node.op, ast.Pow):
             exponent = _constant_value(right, n)
             if exponent.denominator != 1 or not 0 <= exponent <= MAX_EXPONENT:
@@ -123,10 +123,10 @@ def _walk(node: ast.AST, variables: tuple[str, ...], depth: int) -> Poly:
     raise UnsafeExpression(f"disallowed syntax: {type(node).__name__}")
 
 
-def _constant_value(p: Poly, n_vars: int) -> Fraction:
+def _constant_value(p: Poly, n_vars: int) -> int | Fraction:
     if any(m != (0,) * n_vars for m in p):
         raise UnsafeExpression("only a constant may divide or be an exponent")
-    return p.get((0,) * n_vars, Fraction(0))
+    return p.get((0,) * n_vars, 0)
 
 
 def _bounded(p: Poly) -> Poly:

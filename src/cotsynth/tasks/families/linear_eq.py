@@ -5,8 +5,8 @@ first, then disguised by random chunks (plain terms and bracketed `k(...)` terms
 the fix-up terms that keep the solution. The fine CoT undoes the disguise one move at a time
 (expand a bracket, collect a side, move the variable terms, move the constant, divide; for a system
 also scale, eliminate and substitute back), and every move states an equation that still holds.
-Generation and step checks are exact `Fraction` arithmetic on linear forms; sympy only solves the
-original equations again in `recompute_answer`, from their structured form in the graph.
+Generation and step checks are exact integer/`Fraction` arithmetic on linear forms; sympy only solves
+the original equations again in `recompute_answer`, from their structured form in the graph.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import random
 from fractions import Fraction
 from typing import Any
 
-import sympy
+from sympy import QQ
+from sympy.polys.matrices import DomainMatrix
 
 from cotsynth.tasks import register
 from cotsynth.tasks.base import Generated, TaskFamily
@@ -36,7 +37,7 @@ Side = list[Item]
 def _side_poly(side: Side, n: int) -> Poly:
     total: Poly = {}
     for k, poly in side:
-        total = poly_add(total, poly if k is None else poly_scale(poly, Fraction(k)))
+        total = poly_add(total, poly if k is None else poly_scale(poly, k))
     return total if total else constant(0, n)
 
 
@@ -76,19 +77,9 @@ def _to_json(side: Side) -> list[dict[str, Any]]:
     return [{"k": k, "terms": [[list(m), str(c)] for m, c in poly.items()]} for k, poly in side]
 
 
-def _from_json(items: list[dict[str, Any]]) -> Side:
-    return [(i["k"], {tuple(m): Fraction(c) for m, c in i["terms"]}) for i in items]
-
-
-def _solve_exact(equations: list[Poly], n: int) -> tuple[Fraction, ...]:
-    """The unique solution of n linear equations (poly = 0) in n unknowns, by Cramer's rule."""
-    unit = [tuple(int(j == i) for j in range(n)) for i in range(n)]
-    rows = [[eq.get(u, Fraction(0)) for u in unit] for eq in equations]
-    rhs = [-eq.get((0,) * n, Fraction(0)) for eq in equations]
-    if n == 1:
-        return (rhs[0] / rows[0][0],)
-    det = rows[0][0] * rows[1][1] - rows[0][1] * rows[1][0]
-    return ((rhs[0] * rows[1][1] - rows[0][1] * rhs[1]) / det, (rows[0][0] * rhs[1] - rhs[0] * rows[1][0]) / det)
+def _ratio(text: str) -> tuple[int, int]:
+    value = Fraction(text)
+    return value.numerator, value.denominator
 
 
 @register
@@ -143,7 +134,7 @@ class LinearEq(TaskFamily):
                 break
         targets = []
         for row in rows:
-            poly: Poly = {tuple(int(j == i) for j in range(n)): Fraction(a) for i, a in enumerate(row)}
+            poly: Poly = {tuple(int(j == i) for j in range(n)): a for i, a in enumerate(row)}
             targets.append(poly_add(poly, constant(-sum(a * s for a, s in zip(row, solution)), n)))
         return targets
 
@@ -155,7 +146,7 @@ class LinearEq(TaskFamily):
             return rng.choice([v for v in range(-coef, coef + 1) if v])
 
         def monomial(var: int | None) -> Poly:
-            return {tuple(int(j == var) for j in range(n)) if var is not None else (0,) * n: Fraction(value())}
+            return {tuple(int(j == var) for j in range(n)) if var is not None else (0,) * n: value()}
 
         lhs: Side = []
         rhs: Side = []
@@ -173,14 +164,15 @@ class LinearEq(TaskFamily):
         for mono in sorted(variable, reverse=True):
             lhs.insert(rng.randint(0, len(lhs)), (None, {mono: variable[mono]}))
         if const:
-            rhs.insert(rng.randint(0, len(rhs)), (None, poly_scale(const, Fraction(-1))))
+            rhs.insert(rng.randint(0, len(rhs)), (None, poly_scale(const, -1)))
         return lhs, rhs
 
     def _graph(self, equations: list[tuple[Side, Side]], names: tuple[str, ...], solution: tuple[int, ...]) -> StepGraph:
         n = len(names)
         nodes: list[Node] = []
         subgoals: list[Subgoal] = []
-        attrs = {"equations": [[_to_json(lhs), _to_json(rhs)] for lhs, rhs in equations], "variables": list(names)}
+        attrs = {"equations": [[_to_json(lhs), _to_json(rhs)] for lhs, rhs in equations], "variables": list(names),
+                 "solution": [str(v) for v in solution]}  # what steps are checked at; recompute confirms it
 
         def add(op: str, inputs: tuple[str, ...], move: str, equation: str, question: str, group: int) -> str:
             text = f"{move}: {equation}" if move else equation
@@ -204,12 +196,12 @@ class LinearEq(TaskFamily):
                     f"What is equation{label} in the form ax + by = c?" if n > 1
                     else "What is the equation in the form ax = c?")
             if n == 1:
-                a, c = standard[0][0][(1,)], -standard[0][0].get((0,), Fraction(0))
+                a, c = standard[0][0][(1,)], -standard[0][0].get((0,), 0)
                 start = len(nodes)
                 if a != 1:
                     add("divide", (current,), f"divide both sides by {format_fraction(a)}",
-                        f"x = {format_fraction(c / a)}", f"What is x after dividing both sides by {format_fraction(a)}?", 1)
-                subgoal(1, start, f"x = {format_fraction(c / a)}", "What is x?")
+                        f"x = {format_fraction(Fraction(c, a))}", f"What is x after dividing both sides by {format_fraction(a)}?", 1)
+                subgoal(1, start, f"x = {format_fraction(Fraction(c, a))}", "What is x?")
                 return StepGraph(nodes, subgoals, nodes[-1].id)
         return self._eliminate(standard, names, solution, nodes, subgoals, add, subgoal)
 
@@ -220,7 +212,7 @@ class LinearEq(TaskFamily):
             while any(k is not None for k, _ in side):
                 position = next(i for i, (k, _) in enumerate(side) if k is not None)
                 k, poly = side[position]
-                side[position:position + 1] = _terms(poly_scale(poly, Fraction(k)))
+                side[position:position + 1] = _terms(poly_scale(poly, k))
                 factor = "-" if k == -1 else str(k)
                 current = add("expand", (current,), f"expand {factor}({format_poly(poly, names)}) on the {side_name}",
                               _equation_text(lhs, rhs, names),
@@ -252,7 +244,7 @@ class LinearEq(TaskFamily):
         (e1, ref1), (e2, ref2) = standard
         a1, a2 = e1[(1, 0)], e2[(1, 0)]
         lcm = math.lcm(int(abs(a1)), int(abs(a2)))
-        m1, m2 = Fraction(lcm) / a1, Fraction(lcm) / a2
+        m1, m2 = lcm // a1, lcm // a2  # exact: both divide the lcm
         start = len(nodes)
         scaled = []
         for label, eq, ref, m in (("1", e1, ref1, m1), ("2", e2, ref2, m2)):
@@ -264,14 +256,14 @@ class LinearEq(TaskFamily):
         difference = poly_add(scaled[0][0], scaled[1][0], -1)
         ref = add("eliminate", (scaled[0][1], scaled[1][1]), "subtract the second from the first to eliminate x",
                   _standard_text(difference, names), "What is left after subtracting the equations to eliminate x?", 2)
-        b, c = difference[(0, 1)], -difference.get((0, 0), Fraction(0))
-        y = c / b
+        b, c = difference[(0, 1)], -difference.get((0, 0), 0)
+        y = Fraction(c, b)
         if b != 1:
             ref = add("divide", (ref,), f"divide both sides by {format_fraction(b)}", f"y = {format_fraction(y)}",
                       f"What is y after dividing both sides by {format_fraction(b)}?", 2)
         subgoal(2, start, f"y = {format_fraction(y)}", "What is y, after eliminating x?")
         start = len(nodes)
-        a, b1, c1 = e1[(1, 0)], e1[(0, 1)], -e1.get((0, 0), Fraction(0))
+        a, b1, c1 = e1[(1, 0)], e1[(0, 1)], -e1.get((0, 0), 0)
         value = f"({format_fraction(y)})" if y < 0 or y.denominator != 1 else format_fraction(y)
         substituted = f"{_coef(a, 'x')} {'-' if b1 < 0 else '+'} {format_fraction(abs(b1))} · {value} = {format_fraction(c1)}"
         ref = add("substitute", (ref, ref1), f"substitute y = {format_fraction(y)} into equation (1)", substituted,
@@ -281,9 +273,9 @@ class LinearEq(TaskFamily):
             ref = add("move_const", (ref,), _move_words(constant(b1 * y, 2), names), f"{_coef(a, 'x')} = {format_fraction(rest)}",
                       "What is the equation with the constant on the right?", 3)
         if a != 1:
-            add("divide", (ref,), f"divide both sides by {format_fraction(a)}", f"x = {format_fraction(rest / a)}",
+            add("divide", (ref,), f"divide both sides by {format_fraction(a)}", f"x = {format_fraction(Fraction(rest, a))}",
                 f"What is x after dividing both sides by {format_fraction(a)}?", 3)
-        subgoal(3, start, f"x = {format_fraction(rest / a)}", "What is x, once y is known?")
+        subgoal(3, start, f"x = {format_fraction(Fraction(rest, a))}", "What is x, once y is known?")
         return StepGraph(nodes, subgoals, nodes[-1].id)
 
     @staticmethod
@@ -314,50 +306,49 @@ class LinearEq(TaskFamily):
         return "\n".join(lines) + "\n"
 
     def recompute_answer(self, graph: StepGraph) -> str:
-        """Solve the original equations again with sympy, built from their structured form."""
+        """The original equations' coefficients summed afresh from their structured form (brackets
+        multiplied out term by term, no step of the CoT reused) and the system solved exactly by
+        sympy's linear algebra over QQ; the solution the steps are checked at must agree."""
         attrs = graph.nodes[0].attrs
-        names = tuple(attrs["variables"])
-        symbols = sympy.symbols(names)
-        equations = []
-        for lhs, rhs in attrs["equations"]:
-            sides = []
-            for items in (lhs, rhs):
-                total = sympy.Integer(0)
-                for k, poly in _from_json(items):
-                    part = sum((sympy.Rational(c.numerator, c.denominator) * sympy.Mul(*(s**e for s, e in zip(symbols, m)))
-                                for m, c in poly.items()), sympy.Integer(0))
-                    total += part if k is None else k * part
-                sides.append(total)
-            equations.append(sympy.Eq(sides[0], sides[1]))
-        (solution,) = sympy.linsolve(equations, symbols)
-        values = [sympy.Rational(v) for v in solution]
-        texts = [format_fraction(Fraction(int(v.p), int(v.q))) for v in values]
+        n = len(attrs["variables"])
+        unit = [tuple(int(j == i) for j in range(n)) for i in range(n)]
+        rows, rhs = [], []
+        for lhs_items, rhs_items in attrs["equations"]:
+            coefficients = {m: QQ(0) for m in [*unit, (0,) * n]}
+            for sign, items in ((1, lhs_items), (-1, rhs_items)):
+                for item in items:
+                    factor = sign * (1 if item["k"] is None else item["k"])
+                    for mono, coef in item["terms"]:
+                        coefficients[tuple(mono)] += QQ(factor) * QQ(*_ratio(coef))
+            rows.append([coefficients[u] for u in unit])
+            rhs.append([-coefficients[(0,) * n]])
+        solved = DomainMatrix(rows, (n, n), QQ).lu_solve(DomainMatrix(rhs, (n, 1), QQ))
+        found = [Fraction(int(v.numerator), int(v.denominator)) for v in solved.to_list_flat()]
+        if found != [Fraction(v) for v in attrs["solution"]]:
+            return f"invalid: the graph's solution {attrs['solution']} is not the equations' {found}"
+        texts = [format_fraction(v) for v in found]
         return texts[0] if len(texts) == 1 else f"({texts[0]}, {texts[1]})"
 
     def check_step(self, graph: StepGraph, step: str, node_ids: tuple[str, ...]) -> tuple[bool, str]:
         """The stated equation is linear, still holds at the solution of the original equations (for one
         unknown: has the same solution set), and is the equation its graph node states."""
         attrs = graph.nodes[0].attrs
-        names = tuple(attrs["variables"])
-        n = len(names)
         equation = step.rsplit(": ", 1)[-1]
+        node_equation = graph.node(node_ids[-1]).output
         try:
-            stated = parse_equation(equation, names)
-            expected = parse_equation(graph.node(node_ids[-1]).output, names)
+            stated = parse_equation(equation, variables := tuple(attrs["variables"]))
+            if equation != node_equation and stated != parse_equation(node_equation, variables):
+                return False, f"states {equation}, the graph has {node_equation}"
         except UnsafeExpression as err:
             return False, f"not a linear equation: {err}"
         if any(sum(m) > 1 for m in stated):
             return False, "not linear"
         if not _split(stated)[0]:
             return False, "states no variable"
-        originals = [poly_add(_side_poly(_from_json(l), n), _side_poly(_from_json(r), n), -1)
-                     for l, r in attrs["equations"]]
-        point = _solve_exact(originals, n)
+        point = [Fraction(v) for v in attrs["solution"]]
         residual = sum((c * math.prod(v**e for v, e in zip(point, m)) for m, c in stated.items()), Fraction(0))
         if residual != 0:
             return False, "does not hold at the solution of the original equations"
-        if stated != expected:
-            return False, f"states {equation}, the graph has {graph.node(node_ids[-1]).output}"
         return True, "holds"
 
 
@@ -376,6 +367,6 @@ def _standard_text(poly: Poly, names: tuple[str, ...]) -> str:
 def _move_words(amount: Poly, names: tuple[str, ...]) -> str:
     """`subtract 2x from both sides`, `add 5 to both sides`, `subtract (2x - 3y) from both sides`."""
     if len(amount) == 1 and next(iter(amount.values())) < 0:
-        return f"add {format_poly(poly_scale(amount, Fraction(-1)), names)} to both sides"
+        return f"add {format_poly(poly_scale(amount, -1), names)} to both sides"
     text = format_poly(amount, names)
     return f"subtract {f'({text})' if len(amount) > 1 else text} from both sides"
