@@ -67,6 +67,9 @@ def format_poly(p: Poly, variables: tuple[str, ...]) -> str:
     """Canonical text: terms by descending total degree, then variable order; `0` when empty."""
     if not p:
         return "0"
+    if len(p) == 1:
+        ((mono, coef),) = p.items()
+        return monomial_text(coef, mono, variables, True)
     order = sorted(p, key=lambda m: (-sum(m), tuple(-e for e in m)))
     return "".join(monomial_text(p[m], m, variables, k == 0) for k, m in enumerate(order))
 
@@ -82,25 +85,27 @@ def parse_poly(text: str, variables: tuple[str, ...]) -> Poly:
         tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as err:
         raise UnsafeExpression(f"not a polynomial: {type(err).__name__}") from None
-    if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
-        raise UnsafeExpression(f"more than {MAX_NODES} syntax nodes")
-    return _walk(tree.body, variables, 0)
+    return _walk(tree.body, variables, 0, [0])
 
 
-def _walk(node: ast.AST, variables: tuple[str, ...], depth: int) -> Poly:
+def _walk(node: ast.AST, variables: tuple[str, ...], depth: int, seen: list[int]) -> Poly:
+    """`seen[0]` counts the syntax nodes visited, so the bound costs nothing extra."""
     if depth > MAX_DEPTH:
         raise UnsafeExpression(f"expression nested deeper than {MAX_DEPTH}")
+    seen[0] += 1
+    if seen[0] > MAX_NODES:
+        raise UnsafeExpression(f"more than {MAX_NODES} syntax nodes")
     n = len(variables)
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return constant(node.value, n)
     if isinstance(node, ast.Name) and node.id in variables:
         return {tuple(int(v == node.id) for v in variables): 1}
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
-        inner = _walk(node.operand, variables, depth + 1)
+        inner = _walk(node.operand, variables, depth + 1, seen)
         return poly_scale(inner, -1) if isinstance(node.op, ast.USub) else inner
     if isinstance(node, ast.BinOp):
-        left = _walk(node.left, variables, depth + 1)
-        right = _walk(node.right, variables, depth + 1)
+        left = _walk(node.left, variables, depth + 1, seen)
+        right = _walk(node.right, variables, depth + 1, seen)
         if isinstance(node.op, ast.Add):
             return poly_add(left, right)
         if isinstance(node.op, ast.Sub):

@@ -345,8 +345,8 @@ class LinearEq(TaskFamily):
             return False, "not linear"
         if not _split(stated)[0]:
             return False, "states no variable"
-        point = [Fraction(v) for v in attrs["solution"]]
-        residual = sum((c * math.prod(v**e for v, e in zip(point, m)) for m, c in stated.items()), Fraction(0))
+        point = [int(v) if v.lstrip("-").isdigit() else Fraction(v) for v in attrs["solution"]]
+        residual = sum(c * math.prod(v**e for v, e in zip(point, m)) for m, c in stated.items())
         if residual != 0:
             return False, "does not hold at the solution of the original equations"
         return True, "holds"

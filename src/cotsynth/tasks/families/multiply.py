@@ -18,6 +18,7 @@ from cotsynth.tasks.graph import REF, Node, StepGraph, Subgoal
 from cotsynth.tasks.knobs import IntRange
 from cotsynth.verify.arithmetic import check_equation, parse_number
 
+_DIGIT_STEP = re.compile(r"^(\d+) × (\d+)(?: \+ (\d+))? = (\d+)$")
 _WRITE_CARRY = re.compile(r"^(?P<equation>[^,]+), write (?P<digit>\d) carry (?P<carry>\d+)$")
 
 
@@ -125,7 +126,12 @@ class Multiply(TaskFamily):
     def check_step(self, graph: StepGraph, step: str, node_ids: tuple[str, ...]) -> tuple[bool, str]:
         match = _WRITE_CARRY.match(step.strip())
         equation = match.group("equation") if match else step
-        holds, reason = check_equation(equation)
+        digit_step = _DIGIT_STEP.match(equation.strip())  # fast path: `b × a (+ c) = v` in integers
+        if digit_step:
+            b_digit, a_digit, carry, value = (int(g or 0) for g in digit_step.groups())
+            holds, reason = b_digit * a_digit + carry == value, f"{equation.strip()} is false"
+        else:
+            holds, reason = check_equation(equation)
         if not holds:
             return False, reason
         claimed = parse_number(equation.rsplit("=", 1)[1])
