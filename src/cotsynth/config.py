@@ -59,6 +59,42 @@ class SymbolicTraces(_Strict):
     )
 
 
+class Endpoint(_Strict):
+    base_url: str = Field(min_length=1)
+    model: str = Field(min_length=1)
+    api_key_env: str | None = Field(default="OPENAI_API_KEY", description="env var holding the key; unset = no key")
+
+
+class Sampling(_Strict):
+    temperature: float = Field(0.7, ge=0)
+    top_p: float = Field(1.0, gt=0, le=1)
+    max_tokens: int = Field(1024, gt=0)
+    seed: int | None = Field(default=None, description="sent per sample as hash(seed, problem, sample) when set")
+
+
+class TeacherTraces(_Strict):
+    """CoT sampled from an OpenAI-compatible endpoint (docs/teacher.md)."""
+
+    source: Literal["teacher"]
+    endpoint: Endpoint
+    sampling: Sampling = Field(default_factory=Sampling)
+    samples: int = Field(1, gt=0, le=64)
+    keep: Literal["all", "verified", "best", "first_verified"] = "verified"
+    max_concurrency: int = Field(64, gt=0)
+    requests_per_minute: float | None = Field(default=None, gt=0)
+    tokens_per_minute: float | None = Field(default=None, gt=0)
+    timeout: float = Field(120.0, gt=0, description="seconds per request")
+    max_retries: int = Field(6, ge=0)
+    prompt_template: str = Field("default", min_length=1, description="a file under templates/teacher/ or a path")
+    few_shot: int = Field(2, ge=0, le=16, description="symbolic exemplars of the same family in the prompt")
+    cache_dir: str | None = Field(default=None, description="default: <output.dir>/teacher_cache")
+    price_per_million_input: float | None = Field(default=None, ge=0)
+    price_per_million_output: float | None = Field(default=None, ge=0)
+
+
+TraceSpec = Annotated[SymbolicTraces | TeacherTraces, Field(discriminator="source")]
+
+
 class OutputConfig(_Strict):
     dir: str
     shard_rows: int = Field(50_000, gt=0)
@@ -71,7 +107,7 @@ class PipelineConfig(_Strict):
     name: str = Field(min_length=1)
     seed: int = Field(0, ge=0)
     tasks: list[TaskSpec] = Field(min_length=1)
-    traces: list[SymbolicTraces] = Field(min_length=1)
+    traces: list[TraceSpec] = Field(min_length=1)
     splits: SplitsConfig = Field(default_factory=SplitsConfig)
     diversity: DiversityConfig = Field(default_factory=DiversityConfig)
     output: OutputConfig
@@ -123,12 +159,22 @@ def _semantic_problems(config: PipelineConfig) -> list[str]:
             if unknown:
                 problems.append(f"tasks[{i}].templates: unknown template(s) {unknown}; known: {sorted(known)}")
         for j, trace in enumerate(config.traces):
+            if trace.source != "symbolic":
+                continue
             missing = [g for g in trace.granularity if g not in family.granularities]
             if missing:
                 problems.append(
                     f"traces[{j}].granularity: family {family.name!r} has no {missing} granularity "
                     f"(it has {list(family.granularities)})"
                 )
+    for j, trace in enumerate(config.traces):
+        if trace.source == "teacher":
+            from cotsynth.teacher.prompt import find_template
+
+            try:
+                find_template(trace.prompt_template)
+            except FileNotFoundError as err:
+                problems.append(f"traces[{j}].prompt_template: {err}")
     return problems
 
 

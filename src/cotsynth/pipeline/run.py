@@ -34,6 +34,7 @@ from cotsynth.schema import RECORD_SCHEMA, dumps
 from cotsynth.splits import assign, leakage
 
 WORK = ".cotsynth"
+TEACHER_CACHE = ".cotsynth-cache"  # teacher answers; outlives the run and --overwrite
 SPLIT_ORDER = ("train", "validation", "test")
 
 
@@ -63,10 +64,12 @@ def run_hash(config: PipelineConfig, limit: int | None) -> str:
 def prepare_output_dir(out_dir: Path, identity: str, resume: bool, overwrite: bool) -> None:
     """Refuse an existing dir unless told; on --resume, accept only a run of the same config."""
     marker = out_dir / WORK / "run.json"
-    holds_output = out_dir.exists() and any(p.name != WORK for p in out_dir.iterdir())
+    holds_output = out_dir.exists() and any(p.name not in (WORK, TEACHER_CACHE) for p in out_dir.iterdir())
     if holds_output or marker.exists():
         if overwrite:
-            shutil.rmtree(out_dir)
+            for entry in out_dir.iterdir():  # all but the teacher cache: answers are never paid twice
+                if entry.name != TEACHER_CACHE:
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
         elif resume:
             manifest = out_dir / "manifest.json"
             previous = None
@@ -214,6 +217,10 @@ def _finalize(config: PipelineConfig, out_dir: Path, units: list[WorkUnit]) -> t
         "files": files,
         "timings": {"stage_cpu_seconds": {k: round(v, 3) for k, v in sorted(seconds.items())}},
     }
+    if any(t.source == "teacher" for t in config.traces):
+        from cotsynth.teacher.report import aggregate
+
+        manifest["counts"]["teacher"] = aggregate(config, stats)
     return manifest, report
 
 

@@ -113,6 +113,27 @@ def to_record(trace: Trace, verdict: TraceVerdict, seed: int) -> dict[str, Any]:
     }
 
 
+def _teacher_records(
+    teacher: Any, unit: WorkUnit, problems: list[Problem], drops: list[dict[str, str]], config: PipelineConfig
+) -> tuple[dict[str, Any], list[list[tuple[Trace, TraceVerdict]]]]:
+    """Run one teacher stage over a unit: the kept (trace, verdict) pairs per problem, and its stats.
+    Rejected and failed samples go to `drops` with their reason (keep policy, verification, request)."""
+    from cotsynth.teacher.stage import outcome_counts
+
+    results, client = teacher.run(problems, config.tasks[unit.task_index].key)
+    per_problem, kept_count = [], {}
+    for problem, samples in results:
+        kept, rejected = teacher.keep(samples)
+        per_problem.append([(s.trace, s.verdict) for s in kept])
+        kept_count[problem.id] = sum(not s.failed for s in kept)
+        for sample, why in rejected:
+            drops.append({"id": record_id(sample.trace), "stage": "teacher", "reason": why})
+    stats = outcome_counts(results, kept_count) | {"source": teacher.source, "client": client}
+    stats["samples"]["kept"] = sum(len(k) for k in per_problem)
+    stats["samples"]["rejected"] = stats["samples"]["requested"] - stats["samples"]["kept"]
+    return stats, per_problem
+
+
 @dataclass
 class UnitResult:
     unit: WorkUnit
@@ -124,11 +145,15 @@ class UnitResult:
 class UnitProcessor:
     """Runs the stages over one work unit; held by a worker (a Ray actor, or the local process)."""
 
-    def __init__(self, config: PipelineConfig):
+    def __init__(self, config: PipelineConfig, parallel_units: int = 1):
         self.config = config
         self.generate = GenerateProblems(config)
         self.render = RenderSymbolicTraces(config)
         self.verify = VerifyTraces()
+        # Imported here: the teacher stage (openai, aiohttp) costs nothing to symbolic-only runs.
+        from cotsynth.teacher.stage import TeacherStage
+
+        self.teachers = [TeacherStage(config, spec, parallel_units) for spec in config.traces if spec.source == "teacher"]
 
     def __call__(self, unit: WorkUnit) -> UnitResult:
         timings: Counter[str] = Counter()
@@ -146,13 +171,21 @@ class UnitProcessor:
         started = time.perf_counter()
         verified = list(self.verify.run(rendered))
         timings["verify"] += time.perf_counter() - started
+        teacher_stats = []
+        for teacher in self.teachers:
+            started = time.perf_counter()
+            counts, extra = _teacher_records(teacher, unit, problems, drops, self.config)
+            teacher_stats.append(counts)
+            for i, pairs in enumerate(extra):
+                verified[i][1].extend(pairs)
+            timings["teacher"] += time.perf_counter() - started
 
         for problem, pairs in verified:
             kept = 0
             with_steps = 0
             for trace, verdict in pairs:
                 n_traces += 1
-                if not verdict.verified:
+                if not verdict.verified and trace.source == "symbolic":
                     # A symbolic trace that fails its own graph is a generator bug: counted, never shipped.
                     drops.append({"id": record_id(trace), "stage": "verify", "reason": verdict.reason})
                     continue
@@ -177,9 +210,11 @@ class UnitProcessor:
             )
         stats = {
             "problems": len(problems),
-            "traces": n_traces,
+            "traces": n_traces + sum(t["samples"]["rejected"] for t in teacher_stats),
             "verified": len(records),
             "drops": drops,
             "seconds": dict(timings),
         }
+        if teacher_stats:
+            stats["teacher"] = teacher_stats
         return UnitResult(unit, to_table(records), pa.Table.from_pylist(problem_rows, schema=PROBLEMS_SCHEMA), stats)

@@ -1,0 +1,46 @@
+"""The response cache: a teacher answer is paid for once, whatever interrupts the run.
+
+SQLite in WAL mode (several Ray actors may write the same file; readers never block the writer),
+keyed by a hash of everything that determines an answer: (base_url, model, messages, sampling
+params, sample index). Only answers are stored, never failures, so a rerun retries exactly what is
+missing. Each answer is committed as it arrives: a SIGKILL loses at most the requests in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+CACHE_FILE = "teacher-cache.sqlite"
+
+
+def cache_key(base_url: str, model: str, messages: list[dict[str, str]], sampling: dict[str, Any], sample: int) -> str:
+    content = json.dumps([base_url.rstrip("/"), model, messages, sampling, sample], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+class ResponseCache:
+    def __init__(self, folder: str | Path):
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / CACHE_FILE
+        self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT value FROM answers WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        self._db.execute("INSERT OR REPLACE INTO answers (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,85 @@
+"""Teacher prompts: a jinja2 file under templates/teacher/ rendered into chat messages.
+
+Few-shot exemplars are symbolic fine traces of problems of the same family drawn under a separate
+task key (so they never coincide with a dataset problem), chosen to cover the problem's compounds and
+atoms first: the skills and their composition in one context (Skills-in-Context prompting).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from cotsynth import tasks
+from cotsynth.config import PipelineConfig, TeacherTraces
+from cotsynth.resources import resource_dir
+from cotsynth.tasks.base import Problem
+from cotsynth.traces.symbolic import render
+
+EXEMPLAR_POOL = 16
+
+
+def find_template(name: str) -> Path:
+    """`default` → templates/teacher/default.j2; otherwise a file name there, or a path."""
+    folder = resource_dir("templates") / "teacher"
+    for candidate in (folder / f"{name}.j2", folder / name, Path(name)):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"no teacher prompt template {name!r} (looked in {folder} and as a path)")
+
+
+@lru_cache(maxsize=None)
+def _module(path: str) -> Any:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(path).parent)), undefined=jinja2.StrictUndefined)
+    return env.get_template(Path(path).name).module
+
+
+@dataclass(frozen=True)
+class Exemplar:
+    question: str
+    steps: tuple[str, ...]
+    answer: str
+    atoms: frozenset[str]
+    compounds: frozenset[str]
+
+
+class PromptBuilder:
+    """Messages for each problem of a config under one teacher spec."""
+
+    def __init__(self, config: PipelineConfig, spec: TeacherTraces):
+        self.module = _module(str(find_template(spec.prompt_template)))
+        self.few_shot = spec.few_shot
+        self.pools: dict[str, list[Exemplar]] = {}
+        if spec.few_shot:
+            for i, task in enumerate(config.tasks):
+                family = tasks.get(task.family)
+                settings, templates = config.knob_settings(i), family.templates(task.templates)
+                pool = []
+                for index in range(EXEMPLAR_POOL):
+                    problem = family.build(config.seed, f"{task.key}~exemplar", index, settings, templates)
+                    trace = render(problem, "fine", "steps")
+                    pool.append(Exemplar(problem.question, tuple(s.claim for s in trace.steps), problem.answer,
+                                         frozenset(problem.graph.atoms()), frozenset(problem.graph.compounds())))
+                self.pools[task.key] = pool
+
+    def exemplars(self, problem: Problem, task_key: str) -> list[Exemplar]:
+        """Greedy cover: each pick adds the most uncovered compounds, then atoms; ties by pool order."""
+        pool = list(self.pools.get(task_key, []))
+        compounds, atoms = set(problem.graph.compounds()), set(problem.graph.atoms())
+        chosen: list[Exemplar] = []
+        while pool and len(chosen) < self.few_shot:
+            best = max(pool, key=lambda e: (len(e.compounds & compounds), len(e.atoms & atoms), -pool.index(e)))
+            pool.remove(best)
+            compounds -= best.compounds
+            atoms -= best.atoms
+            chosen.append(best)
+        return chosen
+
+    def messages(self, problem: Problem, task_key: str) -> list[dict[str, str]]:
+        system = str(self.module.system()).strip()
+        user = str(self.module.user(problem.question, self.exemplars(problem, task_key))).strip()
+        return ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]

@@ -1,0 +1,318 @@
+"""teacher-sim: an OpenAI-compatible server that plays a teacher, for tests and load benchmarks.
+
+It regenerates the problems of a pipeline config (same seed), finds the question at the end of the
+last user message, and answers with that problem's fine CoT worded as prose. Knobs make it misbehave
+the way real endpoints do: latency, a wrong intermediate step (reported in the `x-cotsynth-wrong-step`
+header and in `/stats?detail=1`), a malformed or missing final answer, 429 with Retry-After, 500,
+hangs. Every choice is drawn from a hash of (sim seed, request content, sample index, attempt), so a
+run is reproducible; faults depend on the attempt number so that retries eventually succeed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import socket
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from aiohttp import web
+
+from cotsynth import tasks
+from cotsynth.config import PipelineConfig
+from cotsynth.seeding import rng_for
+from cotsynth.tasks.base import Problem
+
+SAMPLE_HEADER = "x-cotsynth-sample-index"
+WRONG_STEP_HEADER = "x-cotsynth-wrong-step"
+
+_OPENERS = (("First,", "To start,", "We begin with this:"), ("Next,", "Then", "Now", "After that,"), ("Finally,", "Lastly,"))
+_ENDINGS = ("The answer is \\boxed{%s}.", "So the final answer is \\boxed{%s}.", "Therefore, the answer is $\\boxed{%s}$.")
+_MALFORMED = ("The answer is \\boxed{}.", "The answer is: see above.", "Final answer: %s%s")
+
+
+@dataclass
+class SimKnobs:
+    seed: int = 0
+    model: str = "teacher-sim"
+    latency_ms: float = 0.0
+    latency_jitter_ms: float = 0.0  # uniform in ±jitter around latency_ms
+    p_wrong_step: float = 0.0
+    p_malformed: float = 0.0
+    p_missing: float = 0.0
+    p_429: float = 0.0
+    p_500: float = 0.0
+    p_hang: float = 0.0
+    retry_after_s: float = 0.05
+    hang_s: float = 3600.0
+
+
+@dataclass
+class SimStats:
+    requests: int = 0
+    in_flight: int = 0
+    by_status: Counter[str] = field(default_factory=Counter)
+    answered: Counter[str] = field(default_factory=Counter)  # content key -> 200 responses sent
+    injected: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def summary(self, detail: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "requests": self.requests,
+            "in_flight": self.in_flight,
+            "by_status": dict(self.by_status),
+            "answers": sum(self.answered.values()),
+            "distinct_answers": len(self.answered),
+            "duplicate_answers": sum(c - 1 for c in self.answered.values()),
+        }
+        if detail:
+            out["injected"] = self.injected
+        return out
+
+
+def problems_of(config: PipelineConfig, limit: int | None = None) -> list[Problem]:
+    """The problems a run of `config` generates (the first `limit` of each task)."""
+    found = []
+    for i, spec in enumerate(config.tasks):
+        family = tasks.get(spec.family)
+        settings, templates = config.knob_settings(i), family.templates(spec.templates)
+        for index in range(min(spec.count, limit) if limit else spec.count):
+            found.append(family.build(config.seed, spec.key, index, settings, templates))
+    return found
+
+
+def _wrong_value(value: str, rng: Any, problem: Problem) -> str:
+    try:
+        number = Fraction(value)
+    except (ValueError, ZeroDivisionError):
+        others = sorted({n.output for n in problem.graph.nodes} - {value})
+        return rng.choice(others) if others else f"{value}s"
+    wrong = number + rng.choice((-2, -1, 1, 2, 10))
+    return str(wrong)
+
+
+def compose(problem: Problem | None, rng: Any, knobs: SimKnobs) -> tuple[str, int | None, str]:
+    """A completion for `problem`: (text, index of the injected wrong step or None, final-answer kind)."""
+    if problem is None:
+        guess = str(rng.randint(2, 999))
+        lines = ["Working through the quantities in the question carefully, I get %s." % guess, _ENDINGS[0] % guess]
+        return "\n".join(lines), None, "unknown"
+    nodes = problem.graph.nodes
+    wrong = rng.randrange(len(nodes)) if nodes and rng.random() < knobs.p_wrong_step else None
+    lines = []
+    for k, node in enumerate(nodes):
+        phase = 0 if k == 0 else 2 if k == len(nodes) - 1 and k > 1 else 1
+        opener = rng.choice(_OPENERS[phase])
+        value = _wrong_value(node.output, rng, problem) if k == wrong else node.output
+        if rng.random() < 0.5 or not node.question:
+            before, found, after = node.text.rpartition(node.output)
+            statement = f"{before}{value}{after}" if found else node.text
+            lines.append(f"{opener} {statement}.")
+        else:
+            lines.append(f"{opener} {node.question[0].lower()}{node.question[1:]} That is {value}.")
+    draw = rng.random()
+    if draw < knobs.p_missing:
+        kind = "missing"
+    elif draw < knobs.p_missing + knobs.p_malformed:
+        kind = "malformed"
+        form = rng.choice(_MALFORMED)
+        lines.append(form % (problem.answer, problem.answer) if "%s" in form else form)
+    else:
+        kind = "ok"
+        lines.append(rng.choice(_ENDINGS) % problem.answer)
+    return "\n".join(lines), wrong, kind
+
+
+def _tokens(text: str) -> int:
+    return max(1, math.ceil(len(text) / 4))
+
+
+class TeacherSim:
+    """The request handlers and their state; one per server process."""
+
+    def __init__(self, problems: list[Problem], knobs: SimKnobs):
+        self.knobs = knobs
+        self.by_question = {p.question.strip(): p for p in problems}
+        self.stats = SimStats()
+        self._attempts: Counter[str] = Counter()
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=16 * 2**20)
+        app.router.add_post("/v1/chat/completions", self.chat)
+        app.router.add_get("/v1/models", self.models)
+        app.router.add_get("/stats", self.stats_view)
+        return app
+
+    def find(self, messages: list[dict[str, Any]]) -> Problem | None:
+        """The problem whose question ends the last user message (few-shot examples come before it)."""
+        user = next((m for m in reversed(messages) if m.get("role") == "user"), None)
+        text = user.get("content") if user else None
+        if not isinstance(text, str):
+            return None
+        for line in reversed([line.strip() for line in text.strip().splitlines() if line.strip()]):
+            if line in self.by_question:
+                return self.by_question[line]
+        return self.by_question.get(text.strip())
+
+    async def models(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {"object": "list", "data": [{"id": self.knobs.model, "object": "model", "created": 0, "owned_by": "cotsynth"}]}
+        )
+
+    async def stats_view(self, request: web.Request) -> web.Response:
+        return web.json_response(self.stats.summary(request.query.get("detail") == "1"))
+
+    async def chat(self, request: web.Request) -> web.Response:
+        self.stats.requests += 1
+        self.stats.in_flight += 1
+        try:
+            response = await self._chat(request)
+        finally:
+            self.stats.in_flight -= 1
+        self.stats.by_status[str(response.status)] += 1
+        return response
+
+    async def _chat(self, request: web.Request) -> web.Response:
+        try:
+            body = json.loads(await request.read())
+            messages = body["messages"]
+        except (ValueError, KeyError, TypeError):
+            return _error(400, "invalid_request_error", "body must be JSON with `messages`")
+        if body.get("stream"):
+            return _error(400, "invalid_request_error", "teacher-sim does not stream")
+        sample = request.headers.get(SAMPLE_HEADER, "0")
+        content = json.dumps([messages, body.get("seed"), sample], sort_keys=True)
+        key = hashlib.blake2b(content.encode(), digest_size=12).hexdigest()
+        self._attempts[key] += 1
+        knobs = self.knobs
+        fault = rng_for("fault", knobs.seed, key, self._attempts[key]).random()
+        if fault < knobs.p_hang:
+            await asyncio.sleep(knobs.hang_s)
+        fault -= knobs.p_hang
+        if 0 <= fault < knobs.p_429:
+            retry = knobs.retry_after_s
+            return _error(429, "rate_limit_exceeded", "simulated rate limit",
+                          {"Retry-After": str(math.ceil(retry)), "retry-after-ms": str(int(retry * 1000))})
+        if 0 <= fault - knobs.p_429 < knobs.p_500:
+            return _error(500, "server_error", "simulated server error")
+        latency = rng_for("latency", knobs.seed, key, self._attempts[key]).uniform(-1, 1) * knobs.latency_jitter_ms
+        if knobs.latency_ms + latency > 0:
+            await asyncio.sleep((knobs.latency_ms + latency) / 1000)
+
+        problem = self.find(messages)
+        prompt_tokens = sum(_tokens(str(m.get("content", ""))) for m in messages)
+        max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+        choices, completion_tokens, wrong_steps = [], 0, []
+        for index in range(int(body.get("n") or 1)):
+            rng = rng_for("answer", knobs.seed, key, index)
+            text, wrong, kind = compose(problem, rng, knobs)
+            finish = "stop"
+            if max_tokens and _tokens(text) > max_tokens:
+                text, finish = text[: int(max_tokens) * 4], "length"
+            completion_tokens += _tokens(text)
+            wrong_steps.append(wrong)
+            tag = f"{problem.id if problem else 'unknown'}#{sample}#{index}"
+            self.stats.injected[tag] = {"wrong_step": wrong, "final": kind, "finish_reason": finish}
+            choices.append({"index": index, "message": {"role": "assistant", "content": text}, "finish_reason": finish})
+        self.stats.answered[key] += 1
+        payload = {
+            "id": f"chatcmpl-{key}",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body.get("model", knobs.model),
+            "choices": choices,
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": prompt_tokens + completion_tokens},
+        }
+        headers = {WRONG_STEP_HEADER: ",".join("-" if w is None else str(w) for w in wrong_steps)}
+        return web.Response(body=json.dumps(payload).encode(), content_type="application/json", headers=headers)
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    body = {"error": {"message": message, "type": code, "code": code}}
+    return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json", headers=headers)
+
+
+def bind(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    """A listening socket; with `reuse_port` several server processes share one port (SO_REUSEPORT)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(4096)
+    sock.setblocking(False)
+    return sock
+
+
+async def serve(sim: TeacherSim, sock: socket.socket) -> web.AppRunner:
+    runner = web.AppRunner(sim.app(), handler_cancellation=True, access_log=None)
+    await runner.setup()
+    await web.SockSite(runner, sock, backlog=4096).start()
+    return runner
+
+
+def serve_forever(problems: list[Problem], knobs: SimKnobs, host: str, port: int, reuse_port: bool = False) -> None:
+    """Run one server process until interrupted (the CLI's and the benchmark's entry point)."""
+    sim = TeacherSim(problems, knobs)
+
+    async def main() -> None:
+        runner = await serve(sim, bind(host, port, reuse_port))
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+
+
+class RunningSim:
+    """teacher-sim on a free port in a background thread: `with start_sim(...) as sim: sim.base_url`."""
+
+    def __init__(self, problems: list[Problem], knobs: SimKnobs, host: str = "127.0.0.1"):
+        self.sim = TeacherSim(problems, knobs)
+        self._sock = bind(host, 0)
+        self.base_url = f"http://{host}:{self._sock.getsockname()[1]}/v1"
+        self._loop = asyncio.new_event_loop()
+        self._runner: web.AppRunner | None = None
+        started = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(self._loop)
+            self._runner = self._loop.run_until_complete(serve(self.sim, self._sock))
+            started.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, name="teacher-sim", daemon=True)
+        self._thread.start()
+        started.wait()
+
+    def stats(self, detail: bool = False) -> dict[str, Any]:
+        return asyncio.run_coroutine_threadsafe(self._summary(detail), self._loop).result()
+
+    async def _summary(self, detail: bool) -> dict[str, Any]:
+        return json.loads(json.dumps(self.sim.stats.summary(detail)))
+
+    def close(self) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> RunningSim:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start_sim(config: PipelineConfig, knobs: SimKnobs | None = None, limit: int | None = None) -> RunningSim:
+    knobs = knobs or SimKnobs(seed=config.seed)
+    return RunningSim(problems_of(config, limit), knobs)

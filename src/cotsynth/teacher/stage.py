@@ -1,0 +1,194 @@
+"""The teacher stage: sample CoT for each problem of a unit, verify every sample, apply `keep`.
+
+Each sample's final answer is extracted and scored by the family (`score_answer`), its steps are
+labelled against the step graph, and a sample is verified only if both hold: a right answer reached
+through a wrong step is rejected (the wrong step is what the step labels point at). Per problem the
+pass rate over answered samples goes into `meta`. Samples not kept are counted in `drops` with their
+reason; a sample whose requests all failed is a record with the failure reason under `keep: all`.
+Record content depends only on the config and the teacher's answers (never on latency, attempts or
+the cache), so a resumed run writes the same bytes as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cotsynth import tasks
+from cotsynth.config import PipelineConfig, TeacherTraces
+from cotsynth.seeding import stable_id
+from cotsynth.tasks.base import Problem
+from cotsynth.teacher.cache import ResponseCache, cache_key
+from cotsynth.teacher.client import Answer, Request, TeacherClient
+from cotsynth.teacher.prompt import PromptBuilder
+from cotsynth.traces.symbolic import Trace
+from cotsynth.verify import extract_answer
+from cotsynth.verify.step_labels import label_steps
+from cotsynth.verify.symbolic import TraceVerdict
+
+GRANULARITY = "free"  # the teacher words its own steps: no graph-defined granularity
+CACHE_DIR = ".cotsynth-cache"  # inside output.dir; kept by the driver across runs and --overwrite
+# The last-line fallback would read a missing final answer out of the last step: not for teachers.
+_EXTRACT = ("boxed", "final_answer", "answer_is", "answer_colon", "hashes")
+
+
+def cache_folder(config: PipelineConfig, spec: TeacherTraces) -> Path:
+    return Path(spec.cache_dir) if spec.cache_dir else Path(config.output.dir) / CACHE_DIR
+
+
+@dataclass
+class Sample:
+    trace: Trace
+    verdict: TraceVerdict
+    answer: Answer
+    answer_ok: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return self.answer.failure is not None
+
+    def score(self) -> tuple[Any, ...]:
+        """Best-of-N order: verified, right answer, share of steps labelled correct, shorter, earlier."""
+        labels = self.verdict.step_labels or []
+        share = sum(1 for x in labels if x) / len(labels) if labels else 0.0
+        return (self.verdict.verified, self.answer_ok, share, -self.answer.completion_tokens, -self.trace.sample_index)
+
+
+def split_final(content: str) -> tuple[str, list[str]]:
+    """The reasoning without its closing answer line, and its steps (one per non-empty line)."""
+    lines = [line.strip() for line in content.strip().splitlines() if line.strip()]
+    if lines and extract_answer(lines[-1], strategies=_EXTRACT) is not None:
+        lines = lines[:-1]
+    return "\n".join(lines), lines
+
+
+def judge(problem: Problem, answer: Answer) -> tuple[TraceVerdict, bool, str | None, list[str], str]:
+    """(verdict, answer right, predicted answer, steps, cot) of one answered sample."""
+    content = answer.content or ""
+    cot, steps = split_final(content)
+    labelled = label_steps(problem.graph, steps) if steps else None
+    labels = labelled.labels if labelled else None
+    step_labels = labels if labels and all(x is not None for x in labels) else None
+    predicted = extract_answer(content, strategies=_EXTRACT)
+    right = predicted is not None and tasks.get(problem.task).score_answer(problem, predicted)
+    if answer.finish_reason == "length":
+        reason = "truncated: finish_reason=length"
+    elif predicted is None:
+        reason = "no final answer: none found in the completion"
+    elif not right:
+        reason = f"wrong answer: {predicted[:100]} != {problem.answer}"
+    elif labelled is not None and labelled.first_wrong is not None:
+        k = labelled.first_wrong
+        reason = f"wrong step: step {k + 1}: {labelled.reasons[k]}"
+    else:
+        reason = f"answer matches; {len(steps)} steps, none wrong"
+    verified = right and answer.finish_reason != "length" and (labelled is None or labelled.first_wrong is None)
+    return TraceVerdict(verified, step_labels, "teacher:answer+steps", reason), right, predicted, steps, cot
+
+
+class TeacherStage:
+    """One `source: teacher` entry of the config, applied to the problems of one unit at a time."""
+
+    def __init__(self, config: PipelineConfig, spec: TeacherTraces, parallel_units: int = 1):
+        self.config = config
+        self.spec = spec
+        self.source = f"teacher:{spec.endpoint.model}"
+        self.style = Path(spec.prompt_template).stem
+        self.prompts = PromptBuilder(config, spec)
+        self.cache = ResponseCache(cache_folder(config, spec))
+        self.concurrency = max(1, -(-spec.max_concurrency // max(1, parallel_units)))
+
+    def requests(self, problem: Problem, task_key: str) -> list[Request]:
+        messages = self.prompts.messages(problem, task_key)
+        spec = self.spec
+        out = []
+        for sample in range(spec.samples):
+            seed = None
+            if spec.sampling.seed is not None:
+                seed = int(stable_id(spec.sampling.seed, problem.id, sample), 16) % 2**31
+            sampling = {"temperature": spec.sampling.temperature, "top_p": spec.sampling.top_p,
+                        "max_tokens": spec.sampling.max_tokens, "seed": seed}
+            key = cache_key(spec.endpoint.base_url, spec.endpoint.model, messages, sampling, sample)
+            out.append(Request(key, messages, sample, seed))
+        return out
+
+    def run(self, problems: list[Problem], task_key: str) -> tuple[list[tuple[Problem, list[Sample]]], dict[str, Any]]:
+        requests = [self.requests(p, task_key) for p in problems]
+        answers, client_stats = asyncio.run(self._ask([r for rs in requests for r in rs]))
+        results = []
+        position = 0
+        for problem, rs in zip(problems, requests):
+            samples = [self._sample(problem, r.sample, answers[position + k]) for k, r in enumerate(rs)]
+            position += len(rs)
+            results.append((problem, samples))
+        return results, client_stats
+
+    async def _ask(self, requests: list[Request]) -> tuple[list[Answer], dict[str, Any]]:
+        async with TeacherClient(self.spec, self.cache, self.concurrency) as client:
+            answers = await asyncio.gather(*(client.complete(r) for r in requests))
+        return list(answers), client.stats.to_dict()
+
+    def _sample(self, problem: Problem, index: int, answer: Answer) -> Sample:
+        usage = {"prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens}
+        meta: dict[str, Any] = {"teacher": {"model": self.spec.endpoint.model, "finish_reason": answer.finish_reason,
+                                            "usage": usage}}
+        if answer.failure is not None:
+            verdict = TraceVerdict(False, None, "teacher:request",
+                                   f"failed: {answer.failure} after {answer.attempts} attempts")
+            trace = Trace(problem, GRANULARITY, self.style, self.source, index, [], [], "", meta)
+            return Sample(trace, verdict, answer)
+        verdict, right, predicted, steps, cot = judge(problem, answer)
+        meta["predicted_answer"] = predicted
+        trace = Trace(problem, GRANULARITY, self.style, self.source, index, [], steps, cot, meta)
+        return Sample(trace, verdict, answer, right)
+
+    def keep(self, samples: list[Sample]) -> tuple[list[Sample], list[tuple[Sample, str]]]:
+        """(kept, rejected with why) under the `keep` policy; pass rate is written into each meta."""
+        answered = [s for s in samples if not s.failed]
+        passed = sum(s.verdict.verified for s in answered)
+        rate = round(passed / len(answered), 6) if answered else None
+        for s in samples:
+            s.trace.meta["pass_rate"] = rate
+            s.trace.meta["samples_answered"] = len(answered)
+        policy = self.spec.keep
+        if policy == "all":
+            return samples, []
+        if policy == "verified":
+            chosen = [s for s in answered if s.verdict.verified]
+        elif policy == "first_verified":
+            chosen = [s for s in answered if s.verdict.verified][:1]
+        else:
+            chosen = [max(answered, key=Sample.score)] if answered else []
+        kept = {id(s) for s in chosen}
+        rejected = []
+        for s in samples:
+            if id(s) in kept:
+                continue
+            if s.failed:
+                why = s.verdict.reason
+            elif s.verdict.verified:
+                why = f"not chosen: keep={policy} took another sample"
+            else:
+                why = f"not verified: {s.verdict.reason}"
+            rejected.append((s, why))
+        return chosen, rejected
+
+
+def outcome_counts(results: list[tuple[Problem, list[Sample]]], kept: dict[str, int]) -> dict[str, Any]:
+    """Problems and samples by outcome; problems in = kept + rejected + failed, exactly."""
+    problems: Counter[str] = Counter()
+    samples: Counter[str] = Counter()
+    for problem, group in results:
+        answered = [s for s in group if not s.failed]
+        n_kept = kept.get(problem.id, 0)
+        problems["in"] += 1
+        problems["kept" if answered and n_kept else "rejected" if answered else "failed"] += 1
+        samples["requested"] += len(group)
+        samples["answered"] += len(answered)
+        samples["failed"] += len(group) - len(answered)
+        samples["verified"] += sum(s.verdict.verified for s in answered)
+        samples["truncated"] += sum(s.answer.finish_reason == "length" for s in answered)
+    return {"problems": dict(problems), "samples": dict(samples)}
