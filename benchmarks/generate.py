@@ -7,7 +7,7 @@ of all records, inside the timing. reasoning-gym does less (question and answer 
 verification) and is timed by iterating its dataset. Every cotsynth item is verified, so this also
 checks thousands of items per family against their independent recomputation: a failure is reported.
 
-    /work/venv/bin/python benchmarks/generate.py [-n 2000] [--families arith,poly] [--rg-n 500]
+    /work/venv/bin/python benchmarks/generate.py [-n 2000] [--families arith,poly] [--rg-n N]
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def time_reasoning_gym(name: str, count: int) -> float | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=2000, help="examples per cotsynth family")
-    parser.add_argument("--rg-n", type=int, default=500, help="items per reasoning-gym generator")
+    parser.add_argument("--rg-n", type=int, default=0, help="items per reasoning-gym generator (default: -n)")
     parser.add_argument("--families", default="", help="comma-separated; default: every registered family")
     args = parser.parse_args(argv)
     families = [f for f in args.families.split(",") if f] or tasks.names()
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             rate, failed = time_family(family, args.n, Path(folder))
             any_failed |= failed > 0
             rival = REASONING_GYM.get(family)
-            rival_rate = time_reasoning_gym(rival, args.rg_n) if rival else None
+            rival_rate = time_reasoning_gym(rival, args.rg_n or args.n) if rival else None
             rows.append((family, rate, failed, rival, rival_rate))
             print(f"  {family}: {rate:,.0f}/s", file=sys.stderr, flush=True)
 
