@@ -203,7 +203,7 @@ class LinearEq(TaskFamily):
                         f"x = {format_fraction(Fraction(c, a))}", f"What is x after dividing both sides by {format_fraction(a)}?", 1)
                 subgoal(1, start, f"x = {format_fraction(Fraction(c, a))}", "What is x?")
                 return StepGraph(nodes, subgoals, nodes[-1].id)
-        return self._eliminate(standard, names, solution, nodes, subgoals, add, subgoal)
+        return self._eliminate(standard, names, nodes, subgoals, add, subgoal)
 
     def _normalize(self, lhs: Side, rhs: Side, names: tuple[str, ...], group: int, current: str, add: Any):
         """Expand, collect, move variables left and constants right; one node per move that changes anything."""
@@ -239,7 +239,7 @@ class LinearEq(TaskFamily):
                           "What is the equation with the constant on the right?", group)
         return lhs, rhs, current
 
-    def _eliminate(self, standard, names, solution, nodes, subgoals, add, subgoal) -> StepGraph:
+    def _eliminate(self, standard, names, nodes, subgoals, add, subgoal) -> StepGraph:
         """Scale both equations so x cancels, subtract, solve for y, substitute back, solve for x."""
         (e1, ref1), (e2, ref2) = standard
         a1, a2 = e1[(1, 0)], e2[(1, 0)]
