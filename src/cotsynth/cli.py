@@ -62,6 +62,12 @@ def run(pipeline, out_dir, executor, ray_address, workers, limit, resume, overwr
     options = RunOptions(Path(config.output.dir), executor, workers, ray_address, limit, resume, overwrite)
     total = sum(effective_counts(config, limit))
     started = time.perf_counter()
+    requests = total * sum(t.samples for t in config.traces if t.source == "teacher")
+    columns = []
+    if requests:
+        from cotsynth.teacher.progress import LIVE, RequestsColumn
+
+        columns = [RequestsColumn(requests)]
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -69,13 +75,20 @@ def run(pipeline, out_dir, executor, ray_address, workers, limit, resume, overwr
         TextColumn("problems"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
+        *columns,
         console=err_console,
         transient=True,
     )
+
+    def on_unit(result) -> None:
+        progress.advance(bar, result.stats["problems"])
+        if requests and executor == "ray":
+            LIVE.add_unit(result.stats)  # the local executor counts live, in this process
+
     with progress:
         bar = progress.add_task(f"{config.name} ({executor})", total=total)
         try:
-            manifest = run_pipeline(config, options, on_unit=lambda r: progress.advance(bar, r.stats["problems"]))
+            manifest = run_pipeline(config, options, on_unit=on_unit)
         except OutputDirError as err:
             fail(str(err))
         except SplitError as err:
@@ -248,6 +261,65 @@ def publish(out_dir, repo_id, private, revision, dry_run) -> None:
     say(f"total: {total}")
     folders = " ".join(RUN_FOLDERS)
     say(f"(publishing also deletes, in the same commit, files the repo has under {folders} and DIR lacks)")
+
+
+@main.command(name="teacher-sim")
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--pipeline", default=None, help="Answer the problems of this pipeline (YAML path or shipped name).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N problems per task.")
+@click.option("--model", default="teacher-sim", show_default=True, help="Model name listed by /v1/models.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the simulated behaviour.")
+@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, show_default=True)
+@click.option("--latency-jitter-ms", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Uniform in +-jitter around the latency.")
+@click.option("--p-wrong-step", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--p-malformed", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--p-missing", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--p-429", "p_429", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--p-500", "p_500", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--p-hang", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--retry-after", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Seconds a 429 asks the client to wait.")
+@click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Server processes sharing the port (SO_REUSEPORT).")
+def teacher_sim(port, host, pipeline, limit, model, seed, latency_ms, latency_jitter_ms, p_wrong_step, p_malformed,
+                p_missing, p_429, p_500, p_hang, retry_after, processes) -> None:
+    """An OpenAI-compatible server playing a teacher: /v1/chat/completions, /v1/models, /stats."""
+    from cotsynth.teacher.sim import SimKnobs, problems_of, serve_forever
+
+    problems = []
+    if pipeline:
+        try:
+            path = find_pipeline(pipeline)
+            problems = problems_of(load_config(path), limit)
+        except FileNotFoundError as err:
+            fail(str(err))
+        except ConfigError as err:
+            fail([f"{pipeline}: {line}" for line in err.problems])
+    knobs = SimKnobs(seed=seed, model=model, latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms,
+                     p_wrong_step=p_wrong_step, p_malformed=p_malformed, p_missing=p_missing, p_429=p_429,
+                     p_500=p_500, p_hang=p_hang, retry_after_s=retry_after)
+    err_console.print(f"teacher-sim: {len(problems)} problems, http://{host}:{port}/v1 ({processes} process(es))")
+    if processes == 1:
+        serve_forever(problems, knobs, host, port)
+        return
+    import multiprocessing
+    import signal
+
+    context = multiprocessing.get_context("fork")  # children inherit the generated problems
+    children = [context.Process(target=serve_forever, args=(problems, knobs, host, port, True)) for _ in range(processes)]
+    for child in children:
+        child.start()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so the children are stopped below
+    try:
+        for child in children:
+            child.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            child.terminate()
 
 
 if __name__ == "__main__":

@@ -50,8 +50,8 @@ class LocalExecutor:
 class RayUnitProcessor:
     """The Ray actor: one UnitProcessor per worker process, fed one unit per call."""
 
-    def __init__(self, config_json: str):
-        self.processor = UnitProcessor(parse_config(json.loads(config_json)))
+    def __init__(self, config_json: str, parallel_units: int = 1):
+        self.processor = UnitProcessor(parse_config(json.loads(config_json)), parallel_units)
 
     def __call__(self, batch: dict) -> dict:
         out: dict[str, list] = {"key": [], "task_index": [], "start": [], "stop": [],
@@ -68,13 +68,13 @@ class RayUnitProcessor:
         return out
 
 
-def _bound_processor(config_json: str) -> type:
+def _bound_processor(config_json: str, parallel_units: int) -> type:
     """A processor class with the config baked in (pickled by value): no constructor arguments
     in the object store, so Ray can restart a dead actor without them."""
 
     class BoundUnitProcessor(RayUnitProcessor):
         def __init__(self) -> None:
-            super().__init__(config_json)
+            super().__init__(config_json, parallel_units)
 
     return BoundUnitProcessor
 
@@ -124,12 +124,16 @@ class RayExecutor:
         import ray
 
         self._init()
+        size = min(self.workers, len(units))
+        # Teacher stages wait on the network: fractional CPUs, or a pool claiming every CPU can hang
+        # (ray#44687); each actor keeps its share of max_concurrency in flight.
+        teacher = any(t.source == "teacher" for t in config.traces)
         dataset = ray.data.from_items([u.to_dict() for u in units], override_num_blocks=len(units))
         results = dataset.map_batches(
-            _bound_processor(json.dumps(config.canonical())),
+            _bound_processor(json.dumps(config.canonical()), size),
             batch_size=1,
-            compute=ray.data.ActorPoolStrategy(size=min(self.workers, len(units))),
-            num_cpus=1,
+            compute=ray.data.ActorPoolStrategy(size=size),
+            num_cpus=0.25 if teacher else 1,
             batch_format="numpy",
         )
         for row in results.iter_rows():
