@@ -155,8 +155,9 @@ def run_pipeline(
     manifest["timings"]["map_wall_seconds"] = round(map_seconds, 3)
     manifest["timings"]["finalize_seconds"] = round(time.perf_counter() - finalize_started, 3)
     manifest["timings"]["total_seconds"] = round(time.perf_counter() - started, 3)
-    write_text_atomic(manifest_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     write_text_atomic(out_dir / "README.md", card.render(config, manifest, render_summary(report)))
+    # The manifest goes last: `status: complete` on disk means every other file is in place.
+    write_text_atomic(manifest_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     shutil.rmtree(out_dir / WORK)
     return manifest
 
