@@ -16,8 +16,8 @@ def sim_factory():
     """Start teacher-sim for the problems of DOC with the given knobs; closed after the test."""
     running = []
 
-    def start(**knobs: Any):
-        sim = start_sim(parse_config(DOC), SimKnobs(seed=3, **knobs))
+    def start(doc: dict[str, Any] = DOC, **knobs: Any):
+        sim = start_sim(parse_config(doc), SimKnobs(seed=3, **knobs))
         running.append(sim)
         return sim
 
