@@ -24,6 +24,7 @@ from cotsynth.tasks.graph import StepGraph, Subgoal
 from cotsynth.tasks.kg import chain_claim, hop_nodes, kg_knobs, kg_of, knowledge_graph, nest, sentence, walk, wh
 from cotsynth.tasks.knobs import FloatRange, IntRange
 
+
 @register
 class KgCompose(TaskFamily):
     name = "kg_compose"
