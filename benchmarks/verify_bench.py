@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "verify"))
 
-from cotsynth.verify import answers_match  # noqa: E402
+from cotsynth.verify import answers_match, check_answer, verdict_cache  # noqa: E402
 from cotsynth.verify.worker_pool import shared_pool  # noqa: E402
 
 
@@ -92,8 +92,13 @@ def bench_answers(pairs) -> None:
     shared_pool().compare("x", "x", timeout_s=60)  # start one worker: a one-off cost per process
     print(f"symbolic worker start-up: {time.perf_counter() - start:.2f} s (once per process)")
 
+    cache = verdict_cache()
+    cache_size = cache.size
+    cache.clear()
+    cache.size = 0  # the headline figures are cache-cold: every pair is computed
     ours, ours_by = _timed(lambda g, p: answers_match(g, p), pairs)
     ours_s = sum(ours_by.values())
+    cache.size = cache_size
 
     try:
         from math_verify import parse, verify
@@ -117,11 +122,36 @@ def bench_answers(pairs) -> None:
     for name, verdicts in (("answers_match", ours), ("math-verify", theirs)):
         right = sum(v == p[2] for v, p in zip(verdicts, pairs))
         print(f"accuracy vs intended label, {name}: {right}/{n} = {right / n:.3f}")
+    methods: dict[str, int] = {}
+    for gold, pred, _, category in pairs:
+        if category == "symbolic":
+            method = check_answer(gold, pred).method
+            methods[method] = methods.get(method, 0) + 1
+    print(f"symbolic pairs decided by tier: {methods}")
+    _bench_cache(pairs, n / ours_s)
     shown = 0
     for (g, p, intended, _), a, b in zip(pairs, ours, theirs):
         if a != b and shown < 8:
             print(f"  disagree: gold {g!r} pred {p!r}: ours {a}, math-verify {b}, intended {intended}")
             shown += 1
+
+
+def _bench_cache(pairs, cold_rate: float) -> None:
+    """The verdict cache, warm: RL-style, each gold answer checked against repeated samples."""
+    cache = verdict_cache()
+    if cache.size <= 0:
+        print("verdict cache: off (COTSYNTH_VERIFY_CACHE=0)")
+        return
+    cache.clear()
+    for gold, pred, _, _ in pairs:
+        answers_match(gold, pred)
+    start = time.perf_counter()
+    for gold, pred, _, _ in pairs:
+        answers_match(gold, pred)
+    warm = len(pairs) / (time.perf_counter() - start)
+    print(f"verdict cache ({cache.size} entries): cold {cold_rate:,.0f} pairs/s (the figures above), "
+          f"warm (same pairs again, all hits) {warm:,.0f} pairs/s")
+    cache.clear()
 
 
 def bench_step_labels(traces: int) -> None:

@@ -1,9 +1,11 @@
-"""Answer equivalence, tiered: normalized string → exact rational → structure → symbolic worker.
+"""Answer equivalence, tiered: normalized string → exact rational → structure → algebra → symbolic worker.
 
 Each tier either decides (match / mismatch) or hands the pair on; only the symbolic tier costs more
-than microseconds, and it runs in a killable worker process (`worker_pool.py`). Untrusted text is
-never executed: numbers go through the whitelisted `Fraction` evaluator, everything else through
-math-verify's LaTeX parser inside the worker, after a screen for code-like text.
+than microseconds to milliseconds, and it runs in a killable worker process (`worker_pool.py`).
+Untrusted text is never executed: numbers go through the whitelisted `Fraction` evaluator, plain
+algebra through the whitelisted, work-bounded exact evaluator of `algebra.py` (its deferred trees to
+sympy constructors in the worker), everything else through math-verify's LaTeX parser inside the
+worker, after a screen for code-like text. Verdicts are kept in a bounded LRU (`verdict_cache`).
 See docs/verification.md for the answer types and what each tier accepts.
 """
 
@@ -11,9 +13,12 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from cotsynth.verify import algebra
 from cotsynth.verify.arithmetic import UnsafeExpression, format_fraction
 from cotsynth.verify.normalize import (
     bounds_problem, canonical_text, clean_math, compact, enclosure, split_top_level, strip_wrappers,
@@ -55,7 +60,7 @@ class Verdict:
     match: bool
     status: str  # "match" | "mismatch" | "unverifiable"
     reason: str
-    method: str  # "string" | "boolean" | "numeric" | "structure" | "symbolic" | "bounds" | "screen" | "text"
+    method: str  # "string" | "boolean" | "numeric" | "structure" | "algebra" | "symbolic" | "bounds" | "screen" | "text"
     gold_normalized: str = ""
     pred_normalized: str = ""
 
@@ -82,6 +87,72 @@ def check_answer(gold: str, pred: str | None, answer_type: str | None = None, *,
     """
     if pred is None or not isinstance(pred, str):
         return _verdict("unverifiable", "no answer found", "bounds")
+    if not isinstance(gold, str):
+        return _verdict("unverifiable", "no gold answer", "bounds")
+    key = (gold, pred, answer_type, tolerance, ordered)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    verdict = _check_answer(gold, pred, answer_type, tolerance, ordered, timeout_s)
+    if not (verdict.status == "unverifiable" and verdict.method == "symbolic"):  # budget-dependent
+        _CACHE.put(key, verdict)
+    return verdict
+
+
+class VerdictCache:
+    """A bounded, thread-safe LRU of verdicts keyed by (gold, pred, answer_type, tolerance, ordered).
+
+    In RL many samples share a gold answer and repeat a prediction; a hit costs a dict lookup.
+    Verdicts are immutable and depend only on the key, except a symbolic `unverifiable` (over budget,
+    worker crash), which is never stored. Size: `COTSYNTH_VERIFY_CACHE` entries (default 4096; 0 off).
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self.hits = self.misses = 0
+        self._entries: OrderedDict[tuple, Verdict] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Verdict | None:
+        if self.size <= 0:
+            return None
+        with self._lock:
+            verdict = self._entries.get(key)
+            if verdict is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return verdict
+
+    def put(self, key: tuple, verdict: Verdict) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._entries[key] = verdict
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_CACHE = VerdictCache(int(os.environ.get("COTSYNTH_VERIFY_CACHE", "4096")))
+
+
+def verdict_cache() -> VerdictCache:
+    """The process-wide verdict cache (`clear()` it, or set `.size = 0` to switch it off)."""
+    return _CACHE
+
+
+def _check_answer(gold: str, pred: str, answer_type: str | None, tolerance: float | None,
+                  ordered: bool | None, timeout_s: float | None) -> Verdict:
     for who, text in (("gold", gold), ("prediction", pred)):
         problem = bounds_problem(text)
         if problem:
@@ -195,6 +266,9 @@ def _compare_structure(gold: str, pred: str, context: _Context) -> Verdict | Non
         return _compare_math(g_assign.group(2).strip(), pred, context)
     if p_assign and not re.search(r"[=<>]|\\[lg]eq", gold):
         return _compare_math(gold, p_assign.group(2).strip(), context)
+    interval = _compare_interval(gold, pred)
+    if interval is not None:
+        return interval
     g_enc, p_enc = enclosure(gold), enclosure(pred)
     g_parts = split_top_level(g_enc[1]) if g_enc else split_top_level(gold)
     if len(g_parts) < 2 and not g_enc:
@@ -210,6 +284,87 @@ def _compare_structure(gold: str, pred: str, context: _Context) -> Verdict | Non
         ordered = bool(context.ordered)
         return _compare_elements(g_parts, split_top_level(pred), ordered, context, gold, pred)
     return None
+
+
+_INFINITY = re.compile(r"^([+-]?)\\infty$")
+_RELATION = re.compile(r"(<=|>=|\\leq|\\geq|\\lt|\\gt|<|>)")
+_Bound = tuple  # (value: Fraction | None for infinite, closed: bool)
+
+
+def _compare_interval(gold: str, pred: str) -> Verdict | None:
+    """An interval with numeric ends against an inequality in one variable (`(-\\infty, 2)` vs
+    `x < 2`), decided exactly; None when either side is not of that simple form."""
+    g, p = _as_interval(gold), _as_interval(pred)
+    if g is None or p is None or (enclosure(gold) is None) == (enclosure(pred) is None):
+        return None
+    if g == p:
+        return _verdict("match", "the same interval", "structure", gold, pred)
+    return _verdict("mismatch", "a different interval", "structure", gold, pred)
+
+
+def _as_interval(text: str) -> tuple[_Bound, _Bound] | None:
+    enclosed = enclosure(text)
+    if enclosed:
+        opening, inside, closing = enclosed
+        parts = split_top_level(inside)
+        if opening == "\\{" or len(parts) != 2:
+            return None
+        low, high = _endpoint(parts[0]), _endpoint(parts[1])
+        if low is _NOT_A_NUMBER or high is _NOT_A_NUMBER:
+            return None
+        if (low is None and opening == "[") or (high is None and closing == "]"):
+            return None
+        if low is not None and high is not None and low > high:
+            return None
+        return (low, opening == "["), (high, closing == "]")
+    pieces = _RELATION.split(text)
+    if len(pieces) not in (3, 5):
+        return None
+    terms, relations = [piece.strip() for piece in pieces[0::2]], pieces[1::2]
+    upward = {_relation_direction(relation) for relation in relations}
+    if len(upward) != 1:
+        return None
+    if next(iter(upward)) is False:  # `a > x > b`, `x > a`: read right to left
+        terms, relations = terms[::-1], relations[::-1]
+    closed = [relation in ("<=", ">=", "\\leq", "\\geq") for relation in relations]
+    variables = [index for index, term in enumerate(terms) if re.fullmatch(r"[A-Za-z]", term)]
+    if len(variables) != 1:
+        return None
+    at = variables[0]
+    if len(terms) == 3 and at != 1:
+        return None
+    low, high = (None, False), (None, False)
+    if at > 0:
+        value = _endpoint(terms[at - 1])
+        if value is None or value is _NOT_A_NUMBER:
+            return None
+        low = (value, closed[at - 1])
+    if at < len(terms) - 1:
+        value = _endpoint(terms[at + 1])
+        if value is None or value is _NOT_A_NUMBER:
+            return None
+        high = (value, closed[at])
+    return low, high
+
+
+_NOT_A_NUMBER = object()
+
+
+def _relation_direction(relation: str) -> bool:
+    return relation in ("<", "<=", "\\leq", "\\lt")
+
+
+def _endpoint(text: str) -> Any:
+    """A finite endpoint as a Fraction, None for an infinite one, `_NOT_A_NUMBER` otherwise."""
+    if _INFINITY.match(text.strip()):
+        return None
+    try:
+        number = read_number(text)
+    except UnsafeExpression:
+        return _NOT_A_NUMBER
+    if number is None or number.percent or number.unit:
+        return _NOT_A_NUMBER
+    return number.value
 
 
 def _compare_sequence(gold: str, pred: str, context: _Context, ordered: bool) -> Verdict:
@@ -252,7 +407,14 @@ def _symbolic(gold: str, pred: str, context: _Context) -> Verdict:
             return _verdict("unverifiable", f"{who} looks like code, not math", "screen", gold, pred)
     if "$" in gold or "$" in pred:
         return _verdict("unverifiable", "stray `$` inside the answer", "screen", gold, pred)
+    trees = None
+    try:
+        status, reason, trees = algebra.compare(gold, pred)
+    except algebra.Decline:
+        status = "decline"
+    if status in ("match", "mismatch", "unverifiable"):
+        return _verdict(status, reason, "algebra", gold, pred)
     from cotsynth.verify.worker_pool import shared_pool
 
-    status, reason = shared_pool().compare(gold, pred, context.timeout_s)
+    status, reason = shared_pool().compare(gold, pred, context.timeout_s, trees=trees)
     return _verdict(status, reason, "symbolic", gold, pred)

@@ -74,15 +74,21 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._pid = os.getpid()
 
-    def compare(self, gold: str, pred: str, timeout_s: float) -> tuple[str, str]:
-        """(status, reason) for one pair, killing the worker if it overruns `timeout_s`."""
+    def compare(self, gold: str, pred: str, timeout_s: float, trees: list | None = None) -> tuple[str, str]:
+        """(status, reason) for one pair, killing the worker if it overruns `timeout_s`.
+
+        `trees` (from `algebra.compare`) makes the worker build sympy objects from them directly
+        instead of running math-verify on the strings."""
         with self._slots:
             worker = self._checkout()
             if not worker.wait_ready():
                 self._discard(worker, replace=False)
                 return "unverifiable", "symbolic worker failed to start"
             try:
-                worker.proc.stdin.write(json.dumps({"gold": gold, "pred": pred}).encode() + b"\n")
+                request = {"gold": gold, "pred": pred}
+                if trees is not None:
+                    request["trees"] = trees
+                worker.proc.stdin.write(json.dumps(request).encode() + b"\n")
                 worker.proc.stdin.flush()
             except (BrokenPipeError, OSError):
                 self._discard(worker, replace=True)
