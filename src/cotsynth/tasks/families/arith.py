@@ -25,7 +25,7 @@ from cotsynth.verify.arithmetic import check_equation, format_fraction, parse_nu
 SYMBOL = {"+": "add", "-": "sub", "*": "mul", "/": "div"}
 _SYMBOL_OF = {op: symbol for symbol, op in SYMBOL.items()}
 PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
-_APPLY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+_APPLY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": lambda a, b: _exact(Fraction(a, b))}
 _SYMPY_OPS = {
     "add": lambda a, b: a + b,
     "sub": lambda a, b: a - b,
@@ -38,7 +38,7 @@ _SYMPY_OPS = {
 class Expr:
     """A node of an expression tree (also `countdown`'s): a leaf (op None) or an operation."""
 
-    value: Fraction
+    value: int | Fraction  # int while integral: the same value, much cheaper
     op: str | None = None
     left: "Expr | None" = None
     right: "Expr | None" = None
@@ -118,11 +118,20 @@ def _one_operation(step: str) -> tuple[bool, str] | None:
     if not match:
         return None
     a, op, b, c = (match.group(k) for k in (1, 2, 3, 4))
-    left, right = (Fraction(t.strip("()")) for t in (a, b))
+    left, right = (_number(t.strip("()")) for t in (a, b))
     if op == "/" and right == 0:
         return False, "division by zero"
     value = _APPLY["*" if op == "×" else op](left, right)
-    return (True, "holds") if value == Fraction(c) else (False, f"left side is {format_fraction(value)}, right side is {c}")
+    return (True, "holds") if value == _number(c) else (False, f"left side is {format_fraction(value)}, right side is {c}")
+
+
+def _number(text: str) -> int | Fraction:
+    return int(text) if "/" not in text else Fraction(text)
+
+
+def _exact(value: Fraction) -> int | Fraction:
+    """Integers stay `int` (a Fraction costs microseconds per operation), equal either way."""
+    return value.numerator if value.denominator == 1 else value
 
 
 def check_arithmetic_step(graph: StepGraph, step: str, node_ids: tuple[str, ...]) -> tuple[bool, str]:
@@ -130,10 +139,10 @@ def check_arithmetic_step(graph: StepGraph, step: str, node_ids: tuple[str, ...]
     holds, reason = _one_operation(step) or check_equation(step)
     if not holds:
         return False, reason
-    claimed = parse_number(step.rsplit("=", 1)[1])
+    stated = step.rsplit("=", 1)[1].strip()
     expected = graph.node(node_ids[-1]).output
-    if claimed != parse_number(expected):
-        return False, f"step claims {step.rsplit('=', 1)[1].strip()}, graph has {expected}"
+    if stated != expected and parse_number(stated) != parse_number(expected):
+        return False, f"step claims {stated}, graph has {expected}"
     return True, "holds"
 
 
@@ -204,7 +213,7 @@ class Arith(TaskFamily):
     def _flat(self, rng: random.Random, n_ops: int, digits: int, ops: tuple[str, ...]) -> Expr:
         """A bracket-free expression: a random token sequence parsed with the usual precedence."""
         low = 1 if digits == 1 else 10 ** (digits - 1)
-        operands = [Expr(Fraction(rng.randint(low, 10**digits - 1))) for _ in range(n_ops + 1)]
+        operands = [Expr(rng.randint(low, 10**digits - 1)) for _ in range(n_ops + 1)]
         operators = [rng.choice(ops) for _ in range(n_ops)]
         terms, signs = [operands[0]], []
         for op, operand in zip(operators, operands[1:]):
@@ -225,7 +234,7 @@ class Arith(TaskFamily):
         def value(text: str) -> sympy.Rational:
             if text.startswith(REF):
                 return values[text[1:]]
-            number = parse_number(text)
+            number = _number(text)
             return sympy.Rational(number.numerator, number.denominator)
 
         for node in graph.nodes:

@@ -116,7 +116,7 @@ class Countdown(TaskFamily):
     def _combine(rng: random.Random, numbers: list[int], ops: tuple[str, ...]) -> Expr:
         """Combine two random items with a random op whose result is a positive integer, until one is left."""
         while True:
-            pool = [Expr(Fraction(n)) for n in numbers]
+            pool = [Expr(n) for n in numbers]
             while len(pool) > 1:
                 i, j = rng.sample(range(len(pool)), 2)
                 a, b = pool[i], pool[j]
@@ -127,7 +127,7 @@ class Countdown(TaskFamily):
                 if not choices:
                     break  # e.g. only `-` allowed and two equal numbers: draw the combination again
                 op = rng.choice(choices)
-                combined = Expr(Fraction(_APPLY[op](int(a.value), int(b.value))), op, a, b)
+                combined = Expr(_APPLY[op](a.value, b.value), op, a, b)
                 pool = [e for k, e in enumerate(pool) if k not in (i, j)] + [combined]
             else:
                 return pool[0]
