@@ -41,7 +41,9 @@ def time_family(family: str, count: int, out_dir: Path) -> tuple[float, int]:
     """(examples/s, unverified count) for `count` examples of `family` on the full symbolic path."""
     chosen = tasks.get(family)
     settings, templates = resolve_knobs(chosen.knobs, {}), chosen.templates()
-    chosen.build(SEED, f"{family}-warmup", 0, settings, templates)  # imports and template compilation
+    warm = chosen.build(SEED, f"{family}-warmup", 0, settings, templates)  # one-time imports, template compiles
+    warm_trace = render(warm, "fine", "steps")
+    to_record(warm_trace, verify_symbolic(warm_trace), SEED)
     started = time.perf_counter()
     records, failed = [], 0
     for index in range(count):
