@@ -7,6 +7,7 @@ import re
 from fractions import Fraction
 from pathlib import Path
 
+import jinja2
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
@@ -63,11 +64,21 @@ def test_loads_with_datasets_and_every_row_is_right(local_run, monkeypatch):
                 assert Fraction(last) == Fraction(row["answer"])
 
 
+CHATML = (  # the shape of a tokenizer chat template, as TRL's apply_chat_template renders it
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+)
+
+
 def test_views_load_with_trainer_columns(local_run, monkeypatch):
     out, _ = local_run
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     sft = load_dataset(str(out), "sft")["train"]
-    assert [m["role"] for m in sft[0]["messages"]] == ["user", "assistant"]
+    assert sft.features["messages"].feature["role"].dtype == "string"
+    template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(CHATML)
+    for row in sft.select(range(20)):
+        assert [m["role"] for m in row["messages"]] == ["user", "assistant"]
+        rendered = template.render(messages=row["messages"])
+        assert rendered.count("<|im_start|>") == 2 and "\\boxed{" in rendered
     rl = load_dataset(str(out), "rl")["train"]
     assert set(rl.column_names) == {"data_source", "prompt", "ability", "reward_model", "extra_info"}
     assert rl[0]["reward_model"]["style"] == "rule"
