@@ -27,6 +27,7 @@ from cotsynth import tasks
 from cotsynth.config import PipelineConfig
 from cotsynth.seeding import rng_for
 from cotsynth.tasks.base import Problem
+from cotsynth.teacher.loop import run_loop
 
 SAMPLE_HEADER = "x-cotsynth-sample-index"
 WRONG_STEP_HEADER = "x-cotsynth-wrong-step"
@@ -268,7 +269,7 @@ def serve_forever(problems: list[Problem], knobs: SimKnobs, host: str, port: int
             await runner.cleanup()
 
     try:
-        asyncio.run(main())
+        run_loop(main())
     except KeyboardInterrupt:
         pass
 

@@ -23,6 +23,7 @@ from cotsynth.seeding import stable_id
 from cotsynth.tasks.base import Problem
 from cotsynth.teacher.cache import ResponseCache, cache_key
 from cotsynth.teacher.client import Answer, Request, TeacherClient
+from cotsynth.teacher.loop import run_loop
 from cotsynth.teacher.prompt import PromptBuilder
 from cotsynth.traces.symbolic import Trace
 from cotsynth.verify import extract_answer
@@ -117,7 +118,7 @@ class TeacherStage:
 
     def run(self, problems: list[Problem], task_key: str) -> tuple[list[tuple[Problem, list[Sample]]], dict[str, Any]]:
         requests = [self.requests(p, task_key) for p in problems]
-        answers, client_stats = asyncio.run(self._ask([r for rs in requests for r in rs]))
+        answers, client_stats = run_loop(self._ask([r for rs in requests for r in rs]))
         results = []
         position = 0
         for problem, rs in zip(problems, requests):
