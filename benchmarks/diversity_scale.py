@@ -62,6 +62,7 @@ def measure(path: str) -> dict:
     splits = [s for s in leak["splits"] if s is not None]
     t = time.perf_counter()
     acc = DiversityReport(cfg, seed=1)
+    acc.add_dedup(reasons)
     acc.add_problems(kept, splits)
     split_col = pa.array(splits)
     for start in range(0, kept.num_rows, 50_000):

@@ -18,3 +18,9 @@ def problems():
 def clean():
     """Problems without planted duplicates (natural collisions of short questions remain)."""
     return problems_table(3000, seed=5)
+
+
+@pytest.fixture(scope="session")
+def small():
+    """1,200 problems with planted duplicates: enough for the report, cheap for its cubic samples."""
+    return problems_table(1200, seed=3, near_dup_fraction=0.05, exact_dup_fraction=0.01)

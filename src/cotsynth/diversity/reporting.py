@@ -65,6 +65,12 @@ class DiversityReport:
         self._sample_keep = max(self.config.sample_size, COT_VENDI_SAMPLE)
         self._sample_keys = np.empty(0, np.uint64)
         self._sample_texts: list[str] = []
+        self._dedup: Counter = Counter()
+
+    def add_dedup(self, reasons: list[str | None]) -> None:
+        """Record dedup's per-row reasons over the generated problems: the duplicate rates then come
+        from them (the rate of what was generated) instead of a second MinHash pass over the kept rows."""
+        self._dedup.update((r.split(":", 1)[0] if r else "kept") for r in reasons)
 
     def add_problems(self, problems: pa.Table, splits: list[str]) -> None:
         if len(splits) != problems.num_rows:
@@ -126,15 +132,21 @@ class DiversityReport:
         q = problems.column("question")
         sketches = {n: HyperLogLog() for n in (1, 2, 3)}
         _distinct(q, sketches)
-        exact = exact_representatives(q)
-        unique = np.flatnonzero(exact == np.arange(len(q)))
-        near = near_representatives(q.take(pa.array(unique)), self.config.threshold)
-        return {
-            **{f"distinct_{n}": round(s.ratio(), 4) for n, s in sketches.items()},
-            "exact_duplicate_rate": round(1 - len(unique) / len(q), 6),
-            "near_duplicate_rate": round(float((near >= 0).sum()) / len(q), 6),
-            "near_duplicate_threshold": self.config.threshold,
-        }
+        out = {f"distinct_{n}": round(s.ratio(), 4) for n, s in sketches.items()}
+        if self._dedup:
+            total = sum(self._dedup.values())
+            out["duplicates_measured_on"] = f"{total} generated problems (dedup: {self.config.dedup})"
+            out["exact_duplicate_rate"] = round(self._dedup["exact_duplicate_of"] / total, 6)
+            out["near_duplicate_rate"] = round(self._dedup["near_duplicate_of"] / total, 6)
+        else:
+            exact = exact_representatives(q)
+            unique = np.flatnonzero(exact == np.arange(len(q)))
+            near = near_representatives(q.take(pa.array(unique)), self.config.threshold)
+            out["duplicates_measured_on"] = f"{len(q)} problems in the report"
+            out["exact_duplicate_rate"] = round(1 - len(unique) / len(q), 6)
+            out["near_duplicate_rate"] = round(float((near >= 0).sum()) / len(q), 6)
+        out["near_duplicate_threshold"] = self.config.threshold
+        return out
 
     def _cot(self) -> dict:
         traces: dict = {}
@@ -220,9 +232,19 @@ class DiversityReport:
         return [str(p.relative_to(out_dir)) for p in made]
 
 
-def report(problems: pa.Table, splits: list[str], traces, out_dir: str | Path | None = None, config: DiversityConfig | None = None, seed: int = 0) -> dict:
+def report(
+    problems: pa.Table,
+    splits: list[str],
+    traces,
+    out_dir: str | Path | None = None,
+    config: DiversityConfig | None = None,
+    seed: int = 0,
+    dedup_reasons: list[str | None] | None = None,
+) -> dict:
     """One-shot form of DiversityReport for an in-memory run: traces is an iterable of batches."""
     acc = DiversityReport(config, seed)
+    if dedup_reasons is not None:
+        acc.add_dedup(dedup_reasons)
     acc.add_problems(problems, splits)
     for batch in traces:
         acc.add_traces(batch)

@@ -88,7 +88,7 @@ def exact_vendi(features) -> float:
         return 0.0
     k = features @ features.T
     k = k.toarray() if hasattr(k, "toarray") else np.asarray(k)
-    return _vendi_from_eigenvalues(np.linalg.eigvalsh(k / n))
+    return _vendi_from_eigenvalues(np.linalg.eigvalsh((k / n).astype(np.float32)).astype(np.float64))
 
 
 def embedding_available() -> bool:
