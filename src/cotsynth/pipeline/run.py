@@ -169,10 +169,12 @@ def _finalize(config: PipelineConfig, out_dir: Path, units: list[WorkUnit]) -> t
     problems = pa.concat_tables([_read_arrow(_part(out_dir, u, "problems.arrow")) for u in units])
     drops = [d for s in stats for d in s["drops"]]
 
-    kept, splits, problem_drops, global_counts = settle_problems(config, problems)
-    drops.extend(problem_drops)
+    settled = settle_problems(config, problems)
+    kept, splits, global_counts = settled.problems, settled.splits, settled.counts
+    drops.extend(settled.drops)
     split_of = dict(zip(kept.column("problem_id").to_pylist(), splits))
     diversity = DiversityReport(config.diversity, config.seed)
+    diversity.add_dedup(settled.dedup_reasons)
     diversity.add_problems(kept, splits)
 
     split_counts = {}
@@ -225,13 +227,19 @@ def _finalize(config: PipelineConfig, out_dir: Path, units: list[WorkUnit]) -> t
     return manifest, report
 
 
-def settle_problems(
-    config: PipelineConfig, problems: pa.Table
-) -> tuple[pa.Table, list[str], list[dict[str, str]], dict[str, Any]]:
-    """The global steps over the compact problems table: dedup, split, leakage, selection.
+@dataclass
+class Settled:
+    """What the global steps decided: the kept problems, their splits, and why others went."""
 
-    Returns the kept problems, their splits, a drop entry for every problem removed, and counts.
-    """
+    problems: pa.Table
+    splits: list[str]
+    drops: list[dict[str, str]]
+    counts: dict[str, Any]
+    dedup_reasons: list[str | None]
+
+
+def settle_problems(config: PipelineConfig, problems: pa.Table) -> Settled:
+    """The global steps over the compact problems table: dedup, split, leakage, selection."""
     drops: list[dict[str, str]] = []
 
     def drop(table: pa.Table, reasons: list[str | None], stage: str) -> pa.Table:
@@ -240,7 +248,8 @@ def settle_problems(
                 drops.append({"id": problem_id, "stage": stage, "reason": reason})
         return table.filter(pa.array([r is None for r in reasons]))
 
-    kept = drop(problems, dedup(problems, config.diversity), "dedup")
+    dedup_reasons = dedup(problems, config.diversity)
+    kept = drop(problems, dedup_reasons, "dedup")
     after_dedup = kept.num_rows
     splits = assign(kept, config.splits, config.seed)
     settled = leakage(kept, splits, config.splits, threshold=config.diversity.threshold)
@@ -254,7 +263,7 @@ def settle_problems(
         "leakage": {"moved": settled["moved"], "dropped": settled["dropped"], "policy": settled["policy"]},
         "select": {"kept_problems": kept.num_rows, "dropped_problems": len(chosen) - kept.num_rows},
     }
-    return kept, splits, drops, counts
+    return Settled(kept, splits, drops, counts, dedup_reasons)
 
 
 def _write_shards(
