@@ -28,6 +28,7 @@ from pathlib import Path
 import openai
 
 from cotsynth.config import parse_config
+from cotsynth.teacher.report import percentile
 from cotsynth.teacher.sim import problems_of
 
 PIPELINE = {
@@ -96,12 +97,12 @@ def stage_worker(document: dict, start: int, stop: int, parallel: int, cache: st
     ready.release()
     go.wait()
     cpu = time.process_time()
-    answers, _ = run_loop(stage._ask(requests))
+    answers, stats = run_loop(stage._ask(requests))
     failed = sum(a.failure is not None for a in answers)
-    results.put((time.process_time() - cpu, failed))
+    results.put((time.process_time() - cpu, failed, stats["latencies_ms"]))
 
 
-def measure_stage(document: dict, n: int, processes: int) -> tuple[float, float, int]:
+def measure_stage(document: dict, n: int, processes: int) -> tuple[float, float, int, float | None]:
     context = multiprocessing.get_context("spawn")
     ready, go, results = context.Semaphore(0), context.Event(), context.Queue()
     cache = tempfile.mkdtemp(prefix="teacher-load-")
@@ -119,18 +120,19 @@ def measure_stage(document: dict, n: int, processes: int) -> tuple[float, float,
     for worker in workers:
         worker.join()
     shutil.rmtree(cache, ignore_errors=True)
-    return n / wall, sum(c for c, _ in outcomes) / wall, sum(f for _, f in outcomes)
+    latencies = [x for _, _, ms in outcomes for x in ms]
+    return n / wall, sum(c for c, _, _ in outcomes) / wall, sum(f for _, f, _ in outcomes), percentile(latencies, 50)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[64, 256, 1024])
-    parser.add_argument("--requests", type=int, default=0, help="per concurrency (default: max(2000, 6 C))")
+    parser.add_argument("--requests", type=int, default=0, help="per concurrency (default: max(4000, 8 C))")
     parser.add_argument("--server-processes", type=int, default=2)
     parser.add_argument("--client-processes", type=int, default=2)
     args = parser.parse_args()
-    counts = {c: args.requests or max(2000, 6 * c) for c in args.concurrency}
+    counts = {c: args.requests or max(4000, 8 * c) for c in args.concurrency}
     limit = max(counts.values())
 
     folder = Path(tempfile.mkdtemp(prefix="teacher-load-"))
@@ -144,7 +146,7 @@ def main() -> None:
     questions = [p.question for p in problems_of(parse_config(PIPELINE), limit)]
     print(f"teacher-sim: {args.server_processes} process(es), fixed latency {args.latency_ms:.0f} ms; "
           f"{os.cpu_count()} CPUs; client: stage in {args.client_processes} process(es)")
-    print(f"{'C':>5} {'bound/s':>8} | {'baseline/s':>10} {'%bound':>6} {'cpu':>5} | {'stage/s':>8} {'%bound':>6} {'cpu':>5} {'failed':>6} | {'server':>6}")
+    print(f"{'C':>5} {'bound/s':>8} | {'baseline/s':>10} {'%bound':>6} {'cpu':>5} | {'stage/s':>8} {'%bound':>6} {'cpu':>5} {'p50 ms':>7} {'failed':>6} | {'server':>6}")
     try:
         for concurrency in args.concurrency:
             n = counts[concurrency]
@@ -157,10 +159,10 @@ def main() -> None:
             document = {**PIPELINE, "traces": [{**PIPELINE["traces"][0], "max_concurrency": concurrency,
                                                 "endpoint": {"base_url": base_url, "model": "sim"}}]}
             server_cpu, started = session_cpu(server.pid), time.perf_counter()
-            rate, stage_cpu, failed = measure_stage(document, n, args.client_processes)
+            rate, stage_cpu, failed, p50 = measure_stage(document, n, args.client_processes)
             server_cpu = (session_cpu(server.pid) - server_cpu) / (time.perf_counter() - started)
             print(f"{concurrency:>5} {bound:>8.0f} | {base_rate:>10.0f} {100 * base_rate / bound:>5.0f}% {100 * base_cpu:>4.0f}% "
-                  f"| {rate:>8.0f} {100 * rate / bound:>5.0f}% {100 * stage_cpu:>4.0f}% {failed:>6} | {100 * server_cpu:>5.0f}%",
+                  f"| {rate:>8.0f} {100 * rate / bound:>5.0f}% {100 * stage_cpu:>4.0f}% {p50:>7.1f} {failed:>6} | {100 * server_cpu:>5.0f}%",
                   flush=True)
     finally:
         os.killpg(server.pid, signal.SIGTERM)

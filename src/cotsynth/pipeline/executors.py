@@ -79,6 +79,17 @@ def _bound_processor(config_json: str, parallel_units: int) -> type:
     return BoundUnitProcessor
 
 
+def _absolute_paths(config: PipelineConfig) -> dict:
+    """The config with its paths made absolute: actors need not share the driver's working dir
+    (the teacher stage writes its answer cache from inside them)."""
+    document = config.canonical()
+    document["output"]["dir"] = os.path.abspath(document["output"]["dir"])
+    for trace in document["traces"]:
+        if trace.get("cache_dir"):
+            trace["cache_dir"] = os.path.abspath(trace["cache_dir"])
+    return document
+
+
 def resolve_ray_address(address: str | None) -> str:
     """`--ray-address`, else `RAY_ADDRESS`, else a new local instance (never a stray `ray start`)."""
     return address or os.environ.get("RAY_ADDRESS") or "local"
@@ -130,7 +141,7 @@ class RayExecutor:
         teacher = any(t.source == "teacher" for t in config.traces)
         dataset = ray.data.from_items([u.to_dict() for u in units], override_num_blocks=len(units))
         results = dataset.map_batches(
-            _bound_processor(json.dumps(config.canonical()), size),
+            _bound_processor(json.dumps(_absolute_paths(config)), size),
             batch_size=1,
             compute=ray.data.ActorPoolStrategy(size=size),
             num_cpus=0.25 if teacher else 1,
