@@ -115,7 +115,7 @@ def measure_stage(document: dict, n: int, processes: int) -> tuple[float, float,
         ready.acquire()
     started = time.perf_counter()
     go.set()
-    outcomes = [results.get() for _ in workers]
+    outcomes = [results.get(timeout=600) for _ in workers]  # a dead worker fails the run, not hangs it
     wall = time.perf_counter() - started
     for worker in workers:
         worker.join()

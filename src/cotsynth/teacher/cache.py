@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,16 @@ class ResponseCache:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / CACHE_FILE
         self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        for attempt in range(200):
+            try:  # switching to WAL takes an exclusive lock and ignores the busy timeout: actors race here
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or attempt == 199:
+                    raise
+                time.sleep(0.01 + 0.01 * (attempt % 10))
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
     def get(self, key: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT value FROM answers WHERE key = ?", (key,)).fetchone()
