@@ -67,7 +67,12 @@ def test_program_works_in_its_own_temp_dir(use_bwrap):
 
 @pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap not installed: the fallback cannot make / read-only")
 def test_writing_outside_the_temp_dir_fails():
-    target = Path.cwd() / f"escaped-{uuid.uuid4().hex}.txt"  # /tmp is private inside: aim at a real dir
+    # /tmp is a private tmpfs inside the sandbox (a checkout under /tmp would be writable there
+    # without escaping), so aim at a real directory outside it.
+    home = Path.home()
+    if str(home).startswith("/tmp"):
+        pytest.skip("the home directory lies under /tmp")
+    target = home / f"escaped-{uuid.uuid4().hex}.txt"
     result = _run(f"open({str(target)!r}, 'w').write('x')", True)
     assert not result.ok and "Read-only" in result.reason
     assert not target.exists()
