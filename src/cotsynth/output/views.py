@@ -33,6 +33,7 @@ VIEW_SCHEMAS = {
                         ("task", pa.string()),
                         ("knobs", pa.string()),
                         ("answer_type", pa.string()),
+                        ("graph", pa.string()),
                     ]
                 ),
             ),
@@ -72,6 +73,7 @@ def rl_row(record: dict[str, Any], index: int) -> dict[str, Any]:
             "task": record["task"],
             "knobs": record["knobs"],
             "answer_type": record["answer_type"],
+            "graph": record["graph"],  # lets a family with many right answers score any of them
         },
     }
 
