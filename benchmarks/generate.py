@@ -43,7 +43,8 @@ def time_family(family: str, count: int, out_dir: Path) -> tuple[float, int]:
     settings, templates = resolve_knobs(chosen.knobs, {}), chosen.templates()
     warm = chosen.build(SEED, f"{family}-warmup", 0, settings, templates)  # one-time imports, template compiles
     warm_trace = render(warm, "fine", "steps")
-    to_record(warm_trace, verify_symbolic(warm_trace), SEED)
+    # The first `to_table` imports pandas inside pyarrow (~0.2 s, once per process): not a per-example cost.
+    pq.write_table(to_table([to_record(warm_trace, verify_symbolic(warm_trace), SEED)]), out_dir / "warmup.parquet")
     started = time.perf_counter()
     records, failed = [], 0
     for index in range(count):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 from cotsynth.verify.arithmetic import MAX_CHARS, MAX_DEPTH, MAX_EXPONENT, MAX_NODES, UnsafeExpression, format_fraction
 
@@ -48,8 +49,17 @@ def constant(value: int | Fraction, n_vars: int) -> Poly:
     return {(0,) * n_vars: value} if value else {}
 
 
+@lru_cache(maxsize=4096)
+def term_order(mono: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
+    """Sort key of the canonical term order: descending total degree, then variable order."""
+    return -sum(mono), tuple(-e for e in mono)
+
+
+@lru_cache(maxsize=65536)
 def monomial_text(coef: int | Fraction, mono: tuple[int, ...], variables: tuple[str, ...], leading: bool) -> str:
-    """One term with its sign: `3x^2`, ` - x`, ` + 5`; `leading` drops a plus sign."""
+    """One term with its sign: `3x^2`, ` - x`, ` + 5`; `leading` drops a plus sign. Cached: the same
+    few small terms are formatted dozens of times per problem (an int key and its equal Fraction give
+    the same text, so sharing an entry is safe)."""
     powers = "".join(v if e == 1 else f"{v}^{e}" for v, e in zip(variables, mono) if e)
     magnitude = abs(coef)
     if powers and magnitude == 1:
@@ -70,14 +80,23 @@ def format_poly(p: Poly, variables: tuple[str, ...]) -> str:
     if len(p) == 1:
         ((mono, coef),) = p.items()
         return monomial_text(coef, mono, variables, True)
-    order = sorted(p, key=lambda m: (-sum(m), tuple(-e for e in m)))
+    order = sorted(p, key=term_order)
     return "".join(monomial_text(p[m], m, variables, k == 0) for k, m in enumerate(order))
 
 
 def parse_poly(text: str, variables: tuple[str, ...]) -> Poly:
     """The polynomial an expression in `variables` denotes, exactly; raises UnsafeExpression."""
+    return dict(_parse_poly(text, variables))  # a copy: the cached one must never change
+
+
+@lru_cache(maxsize=4096)
+def _parse_poly(text: str, variables: tuple[str, ...]) -> Poly:
+    """Cached (a pure function of the text): most sides of most steps (`x`, `3x`, `-14`) recur."""
     if len(text) > MAX_CHARS:
         raise UnsafeExpression(f"expression longer than {MAX_CHARS} characters")
+    fast = _linear(text.strip(), variables)
+    if fast is not None:
+        return fast
     source = _IMPLICIT.sub("*", text.strip().translate(_TRANSLATE))
     if not source:
         raise UnsafeExpression("empty expression")
@@ -86,6 +105,62 @@ def parse_poly(text: str, variables: tuple[str, ...]) -> Poly:
     except (SyntaxError, ValueError, MemoryError, RecursionError) as err:
         raise UnsafeExpression(f"not a polynomial: {type(err).__name__}") from None
     return _walk(tree.body, variables, 0, [0])
+
+
+def _linear(text: str, variables: tuple[str, ...]) -> Poly | None:
+    """Fast path for what almost every algebra step states, a flat linear sum (`-3x + 2(y - 4) - 5/2`):
+    one regex per term instead of `ast.parse` and a walk. It reads only text the walk reads to the same
+    polynomial, and returns None for anything else (which the walk then accepts or rejects)."""
+    out: dict[tuple[int, ...], int | Fraction] = {}
+    if not _sum_into(text, variables, 1, out, [0]):
+        return None
+    return {m: c for m, c in out.items() if c}
+
+
+_NUMBER = "(0|[1-9][0-9]*)"  # ASCII digits, no leading zeros: exactly the integer literals `ast` reads alike
+# one signed term: k(flat sum) | n | n/d | [k]v; the look-aheads reject implicit products such as `2x3`
+_TERM = re.compile(
+    rf" *([-+]?) *(?:{_NUMBER}?\(([^()]*)\)|{_NUMBER}(?:/{_NUMBER})?(?![0-9a-z(/])|{_NUMBER}?([a-z])(?![0-9a-z(/]))"
+)
+# well inside MAX_NODES and MAX_DEPTH for the walk's tree of the same text (at most ~5 nodes a term)
+_MAX_FAST_TERMS = 32
+
+
+def _sum_into(text: str, variables: tuple[str, ...], factor: int, out: dict, count: list[int]) -> bool:
+    """Add `factor` times the flat sum `text` to `out`; False when `text` is not one."""
+    position, end = 0, len(text)
+    while position < end:
+        match = _TERM.match(text, position)
+        if not match:
+            return False
+        sign, k, inner, number, denominator, coefficient, name = match.groups()
+        # a sign joins every term after the first; the first may only be negated
+        if (sign == "+") if position == 0 else not sign:
+            return False
+        count[0] += 1
+        if count[0] > _MAX_FAST_TERMS:
+            return False
+        value = -factor if sign == "-" else factor
+        if inner is not None:
+            if not _sum_into(inner, variables, value * (int(k) if k else 1), out, count):
+                return False
+        else:
+            if name is None:
+                key = (0,) * len(variables)
+                if denominator is None:
+                    value *= int(number)
+                elif denominator == "0":
+                    return False
+                else:
+                    value = Fraction(value * int(number), int(denominator))
+            elif name in variables:
+                key = tuple(int(v == name) for v in variables)
+                value *= int(coefficient) if coefficient else 1
+            else:
+                return False
+            out[key] = out.get(key, 0) + value
+        position = match.end()
+    return position > 0
 
 
 def _walk(node: ast.AST, variables: tuple[str, ...], depth: int, seen: list[int]) -> Poly:
@@ -145,4 +220,4 @@ def parse_equation(text: str, variables: tuple[str, ...]) -> Poly:
     if text.count("=") != 1:
         raise UnsafeExpression("not a single equation")
     lhs, rhs = text.split("=")
-    return poly_add(parse_poly(lhs, variables), parse_poly(rhs, variables), -1)
+    return poly_add(_parse_poly(lhs, variables), _parse_poly(rhs, variables), -1)  # poly_add copies, never mutates

@@ -7,11 +7,13 @@ is what verification checks and what PRM labels point at.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
 
 from cotsynth.resources import resource_dir
 from cotsynth.tasks.base import Problem
@@ -41,11 +43,50 @@ class Trace:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Style:
+    preamble: Callable[[list[Step]], str]
+    step: Callable[[int, Step], str]
+
+
 @lru_cache(maxsize=None)
-def _style(style: str) -> Any:
+def _style(style: str) -> _Style:
     folder = resource_dir("templates") / "cot"
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), undefined=jinja2.StrictUndefined)
-    return env.get_template(f"{style}.j2").module
+    module = env.get_template(f"{style}.j2").module
+    macros = {m.name: m for m in env.parse(env.loader.get_source(env, f"{style}.j2")[0]).find_all(nodes.Macro)}
+    return _Style(*(_as_format(macros[name]) or _called(getattr(module, name)) for name in ("preamble", "step")))
+
+
+def _called(macro: Any) -> Callable[..., str]:
+    return lambda *args: str(macro(*args))
+
+
+_STEP_FIELDS = {f.name for f in fields(Step)}
+
+
+def _as_format(macro: nodes.Macro) -> Callable[..., str] | None:
+    """A macro that only places its arguments, or fields of a step, in literal text, as the equivalent
+    `str.format` (a jinja macro call costs microseconds, and a fine trace calls it once per step);
+    None for anything else (filters, tests, loops), which stays a jinja call."""
+    names = [arg.name for arg in macro.args]
+    if macro.defaults:
+        return None
+    pattern = []
+    for output in macro.body:
+        if not isinstance(output, nodes.Output):
+            return None
+        for node in output.nodes:
+            if isinstance(node, nodes.TemplateData):
+                pattern.append(node.data.replace("{", "{{").replace("}", "}}"))
+            elif isinstance(node, nodes.Name) and node.name in names:
+                pattern.append(f"{{{names.index(node.name)}}}")
+            elif (isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) and node.node.name in names
+                  and node.attr in _STEP_FIELDS):
+                pattern.append(f"{{{names.index(node.node.name)}.{node.attr}}}")
+            else:
+                return None
+    return "".join(pattern).format
 
 
 def structured_steps(problem: Problem, granularity: str) -> list[Step]:
@@ -65,8 +106,8 @@ def render(problem: Problem, granularity: str, style: str) -> Trace:
         program = problem.program or ""
         return Trace(problem, granularity, style, "symbolic", 0, [], [program] if program else [], program)
     steps = structured_steps(problem, granularity)
-    module = _style(style)
-    worded = [str(module.step(n, s)).strip() for n, s in enumerate(steps, start=1)]
-    preamble = str(module.preamble(steps)).strip() if steps else ""
+    wording = _style(style)
+    worded = [wording.step(n, s).strip() for n, s in enumerate(steps, start=1)]
+    preamble = wording.preamble(steps).strip() if steps else ""
     cot = "\n".join(([preamble] if preamble else []) + worded)
     return Trace(problem, granularity, style, "symbolic", 0, steps, worded, cot)
