@@ -42,9 +42,17 @@ class StepGraph:
     nodes: list[Node]
     subgoals: list[Subgoal]
     result: str  # id of the node whose output is the answer
+    _positions: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def node(self, node_id: str) -> Node:
-        return self._index()[node_id]
+        """Through a cached id -> position map, checked on every use and rebuilt when it is stale (a
+        family may replace or add nodes): verification looks up a node per step, and rebuilding the
+        whole index each time made that quadratic."""
+        position = self._positions.get(node_id)
+        if position is None or position >= len(self.nodes) or self.nodes[position].id != node_id:
+            self._positions = {n.id: k for k, n in enumerate(self.nodes)}
+            position = self._positions[node_id]
+        return self.nodes[position]
 
     def _index(self) -> dict[str, Node]:
         return {n.id: n for n in self.nodes}

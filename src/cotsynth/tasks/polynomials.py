@@ -118,9 +118,12 @@ def _linear(text: str, variables: tuple[str, ...]) -> Poly | None:
 
 
 _NUMBER = "(0|[1-9][0-9]*)"  # ASCII digits, no leading zeros: exactly the integer literals `ast` reads alike
-# one signed term: k(flat sum) | n | n/d | [k]v; the look-aheads reject implicit products such as `2x3`
+# one signed term: k(flat sum) | n · m | n · (±p[/q]) | n | n/d | [k]v (`n · m` is a system's
+# back-substitution); the look-aheads reject implicit products such as `2x3`
 _TERM = re.compile(
-    rf" *([-+]?) *(?:{_NUMBER}?\(([^()]*)\)|{_NUMBER}(?:/{_NUMBER})?(?![0-9a-z(/])|{_NUMBER}?([a-z])(?![0-9a-z(/]))"
+    rf" *([-+]?) *(?:{_NUMBER}?\(([^()]*)\)"
+    rf"|{_NUMBER} *· *(?:{_NUMBER}|\((-?){_NUMBER}(?:/{_NUMBER})?\))(?![0-9a-z(/])"
+    rf"|{_NUMBER}(?:/{_NUMBER})?(?![0-9a-z(/])|{_NUMBER}?([a-z])(?![0-9a-z(/]))"
 )
 # well inside MAX_NODES and MAX_DEPTH for the walk's tree of the same text (at most ~5 nodes a term)
 _MAX_FAST_TERMS = 32
@@ -133,7 +136,7 @@ def _sum_into(text: str, variables: tuple[str, ...], factor: int, out: dict, cou
         match = _TERM.match(text, position)
         if not match:
             return False
-        sign, k, inner, number, denominator, coefficient, name = match.groups()
+        sign, k, inner, by, bare, negated, over, under, number, denominator, coefficient, name = match.groups()
         # a sign joins every term after the first; the first may only be negated
         if (sign == "+") if position == 0 else not sign:
             return False
@@ -145,6 +148,9 @@ def _sum_into(text: str, variables: tuple[str, ...], factor: int, out: dict, cou
             if not _sum_into(inner, variables, value * (int(k) if k else 1), out, count):
                 return False
         else:
+            if by is not None:  # a product of constants: fold its first factor in, read the second as a number
+                value *= -int(by) if negated else int(by)
+                number, denominator = (bare, None) if bare is not None else (over, under)
             if name is None:
                 key = (0,) * len(variables)
                 if denominator is None:

@@ -100,6 +100,12 @@ def _rational(text: str) -> int | Fraction:
     return int(text) if text.lstrip("-").isdigit() else Fraction(text)
 
 
+@lru_cache(maxsize=1024)
+def _point(solution: tuple[str, ...]) -> tuple[int | Fraction, ...]:
+    """The solution as numbers, read once for all the steps checked at it."""
+    return tuple(_rational(v) for v in solution)
+
+
 def _solve(rows: list[list[int | Fraction]]) -> list[Fraction] | None:
     """The unique solution of the augmented system `rows` ([a, b, ..., c] for a·x + b·y + ... = c) by
     fraction-free Gauss-Jordan elimination, exactly; None when it has no unique solution."""
@@ -374,7 +380,7 @@ class LinearEq(TaskFamily):
         found = _solve(rows)
         if found is None:
             return "invalid: the equations have no unique solution"
-        if found != [Fraction(v) for v in attrs["solution"]]:
+        if found != [_rational(v) for v in attrs["solution"]]:
             return f"invalid: the graph's solution {attrs['solution']} is not the equations' {found}"
         texts = [format_fraction(v) for v in found]
         return texts[0] if len(texts) == 1 else f"({texts[0]}, {texts[1]})"
@@ -391,7 +397,7 @@ class LinearEq(TaskFamily):
                 return False, f"states {equation}, the graph has {node_equation}"
         except UnsafeExpression as err:
             return False, f"not a linear equation: {err}"
-        point = [_rational(v) for v in attrs["solution"]]
+        point = _point(tuple(attrs["solution"]))
         residual, variable = 0, False
         for mono, coef in stated.items():  # one pass: degree, a variable term, the value at the solution
             degree = sum(mono)
