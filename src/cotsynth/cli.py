@@ -107,8 +107,8 @@ def _summary(manifest: dict, out_dir: Path, seconds: float) -> None:
     console.print(table)
     rendered = counts["traces"]["rendered"] or 1
     console.print(
-        f"verified {counts['verify']['kept']}/{counts['traces']['rendered']} traces "
-        f"({100 * counts['verify']['kept'] / rendered:.1f}%), "
+        f"verified {counts['verify']['verified']}/{counts['traces']['rendered']} traces "
+        f"({100 * counts['verify']['verified'] / rendered:.1f}%), kept {counts['verify']['kept']} rows, "
         f"dedup dropped {counts['dedup']['dropped_problems']} problems, "
         f"{seconds:.1f} s ({manifest['run']['executor']}, {manifest['run']['workers']} workers)"
     )
@@ -133,8 +133,8 @@ def report(out_dir) -> None:
     rendered = counts["traces"]["rendered"] or 1
     console.print(f"[bold]{manifest['name']}[/]  status {manifest['status']}, config {manifest['config_hash']}")
     console.print(
-        f"verification: {counts['verify']['kept']}/{counts['traces']['rendered']} traces kept "
-        f"({100 * counts['verify']['kept'] / rendered:.1f}%)"
+        f"verification: {counts['verify']['verified']}/{counts['traces']['rendered']} traces verified "
+        f"({100 * counts['verify']['verified'] / rendered:.1f}%), {counts['verify']['kept']} rows kept"
     )
     for reason, n in counts.get("drop_reasons", {}).items():
         console.print(f"  dropped {n}: {reason}", highlight=False)

@@ -210,7 +210,8 @@ def _finalize(config: PipelineConfig, out_dir: Path, units: list[WorkUnit]) -> t
             "generate": {"problems": sum(s["problems"] for s in stats)},
             "traces": {"rendered": sum(s["traces"] for s in stats)},
             "verify": {
-                "kept": sum(s["verified"] for s in stats),
+                "kept": sum(s["kept"] for s in stats),
+                "verified": sum(s["verified"] for s in stats),
                 "dropped": sum(len(s["drops"]) for s in stats),
             },
             **global_counts,

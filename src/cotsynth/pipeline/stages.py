@@ -211,7 +211,8 @@ class UnitProcessor:
         stats = {
             "problems": len(problems),
             "traces": n_traces + sum(t["samples"]["rejected"] for t in teacher_stats),
-            "verified": len(records),
+            "kept": len(records),
+            "verified": sum(r["verified"] for r in records),  # kept rows that verified (teacher `keep: all` keeps others)
             "drops": drops,
             "seconds": dict(timings),
         }
