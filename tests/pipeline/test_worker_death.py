@@ -14,7 +14,7 @@ from cotsynth.pipeline.run import RunOptions, run_pipeline
 
 
 def map_worker_pids() -> list[int]:
-    """Processes of Ray Data's actor pool, found by the title Ray gives them."""
+    """Processes of the Ray executor's actors, found by the title Ray gives them."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -22,7 +22,7 @@ def map_worker_pids() -> list[int]:
                 title = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"MapWorker" in title:
+            if b"UnitWorker" in title:
                 pids.append(int(entry.name))
     return pids
 

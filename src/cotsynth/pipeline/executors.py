@@ -1,7 +1,7 @@
 """Executors run the unit processor over work units; the stages never know which one runs them.
 
-`local` runs in this process (tests, tiny runs). `ray` runs an actor pool under Ray Data, embedded on
-this machine by default or joined to a cluster (`--ray-address` / `RAY_ADDRESS`). Both yield the same
+`local` runs in this process (tests, tiny runs). `ray` runs a pool of Ray actors, embedded on this
+machine by default or joined to a cluster (`--ray-address` / `RAY_ADDRESS`). Both yield the same
 `UnitResult`s (in completion order: the driver orders them by unit), so the output bytes match.
 """
 
@@ -12,22 +12,12 @@ import logging
 import os
 from collections.abc import Iterator
 
-import pyarrow as pa
-
 from cotsynth.config import PipelineConfig, parse_config
 from cotsynth.pipeline.stages import UnitProcessor, UnitResult
 from cotsynth.pipeline.units import WorkUnit
 
 
-def table_to_bytes(table: pa.Table) -> bytes:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
-
-
-def table_from_bytes(data: bytes) -> pa.Table:
-    return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+UNITS_IN_FLIGHT = 2  # per Ray actor: the next unit is queued while one runs
 
 
 class LocalExecutor:
@@ -47,36 +37,14 @@ class LocalExecutor:
         return {"executor": self.name, "workers": 1}
 
 
-class RayUnitProcessor:
+class UnitWorker:
     """The Ray actor: one UnitProcessor per worker process, fed one unit per call."""
 
     def __init__(self, config_json: str, parallel_units: int = 1):
         self.processor = UnitProcessor(parse_config(json.loads(config_json)), parallel_units)
 
-    def __call__(self, batch: dict) -> dict:
-        out: dict[str, list] = {"key": [], "task_index": [], "start": [], "stop": [],
-                                "records": [], "problems": [], "stats": []}
-        for task_index, start, stop in zip(batch["task_index"], batch["start"], batch["stop"]):
-            result = self.processor(WorkUnit(int(task_index), int(start), int(stop)))
-            out["key"].append(result.unit.key)
-            out["task_index"].append(result.unit.task_index)
-            out["start"].append(result.unit.start)
-            out["stop"].append(result.unit.stop)
-            out["records"].append(table_to_bytes(result.records))
-            out["problems"].append(table_to_bytes(result.problems))
-            out["stats"].append(json.dumps(result.stats))
-        return out
-
-
-def _bound_processor(config_json: str, parallel_units: int) -> type:
-    """A processor class with the config baked in (pickled by value): no constructor arguments
-    in the object store, so Ray can restart a dead actor without them."""
-
-    class BoundUnitProcessor(RayUnitProcessor):
-        def __init__(self) -> None:
-            super().__init__(config_json, parallel_units)
-
-    return BoundUnitProcessor
+    def process(self, task_index: int, start: int, stop: int) -> UnitResult:
+        return self.processor(WorkUnit(task_index, start, stop))
 
 
 def _absolute_paths(config: PipelineConfig) -> dict:
@@ -119,17 +87,15 @@ class RayExecutor:
             self.started_ray = True
         if not self.workers:
             self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        from ray.data import DataContext
-
-        for name in ("ray", "ray.data"):
-            logging.getLogger(name).setLevel(logging.ERROR)
-        context = DataContext.get_current()
-        context.enable_progress_bars = False
-        context.print_on_execution_start = False
-        if hasattr(context, "enable_fallback_to_arrow_object_ext_type"):
-            context.enable_fallback_to_arrow_object_ext_type = False
+        logging.getLogger("ray").setLevel(logging.ERROR)
 
     def map(self, config: PipelineConfig, units: list[WorkUnit]) -> Iterator[UnitResult]:
+        """A pool of actors fed from a queue, a few units in flight each so none waits between units.
+
+        Plain actors rather than Ray Data: on this 2-core machine Ray Data's actor pool kept each
+        worker ~70% busy (59% scaling), plain actors ~82%. A dead actor is restarted and its unit
+        retried by Ray (max_restarts / max_task_retries), so no unit is lost or done twice.
+        """
         if not units:
             return
         import ray
@@ -139,19 +105,32 @@ class RayExecutor:
         # Teacher stages wait on the network: fractional CPUs, or a pool claiming every CPU can hang
         # (ray#44687); each actor keeps its share of max_concurrency in flight.
         teacher = any(t.source == "teacher" for t in config.traces)
-        dataset = ray.data.from_items([u.to_dict() for u in units], override_num_blocks=len(units))
-        results = dataset.map_batches(
-            _bound_processor(json.dumps(_absolute_paths(config)), size),
-            batch_size=1,
-            compute=ray.data.ActorPoolStrategy(size=size),
-            num_cpus=0.25 if teacher else 1,
-            batch_format="numpy",
+        worker = ray.remote(UnitWorker).options(
+            num_cpus=0.25 if teacher else 1, max_restarts=-1, max_task_retries=-1
         )
-        for row in results.iter_rows():
-            unit = WorkUnit(int(row["task_index"]), int(row["start"]), int(row["stop"]))
-            yield UnitResult(
-                unit, table_from_bytes(row["records"]), table_from_bytes(row["problems"]), json.loads(row["stats"])
-            )
+        config_json = json.dumps(_absolute_paths(config))
+        actors = [worker.remote(config_json, size) for _ in range(size)]
+        queue = list(reversed(units))
+        pending: dict = {}
+
+        def submit(actor) -> None:
+            if queue:
+                unit = queue.pop()
+                pending[actor.process.remote(unit.task_index, unit.start, unit.stop)] = actor
+
+        for actor in actors:
+            for _ in range(UNITS_IN_FLIGHT):
+                submit(actor)
+        try:
+            while pending:
+                (done,), _ = ray.wait(list(pending), num_returns=1)
+                actor = pending.pop(done)
+                result = ray.get(done)
+                submit(actor)
+                yield result
+        finally:
+            for actor in actors:
+                ray.kill(actor)
 
     def shutdown(self) -> None:
         if self.started_ray:
