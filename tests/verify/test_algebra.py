@@ -124,9 +124,9 @@ HOSTILE_ALGEBRA = [
 def test_hostile_algebra_ends_cleanly(pred):
     with no_code_execution():
         try:
-            status, reason, trees = algebra.compare("x+1", pred)
+            status = algebra.compare("x+1", pred)[0]
         except algebra.Decline:
-            status, reason, trees = "decline", "", None
+            status = "decline"
     assert status in ("mismatch", "unverifiable", "defer", "decline")
     verdict = check_answer("x+1", pred)  # default budget: an overrun is killed, never a hang
     assert not verdict.match and verdict.reason

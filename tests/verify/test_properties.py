@@ -5,7 +5,6 @@ import builtins
 import contextlib
 from unittest import mock
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -20,7 +20,7 @@ from cotsynth.diversity.config import DiversityConfig
 from cotsynth.diversity.hashing import unit_hash
 from cotsynth.diversity.metrics import codes, entropy, flatten_codes, split_codes
 from cotsynth.diversity.minhash import signatures
-from cotsynth.diversity.text import hash_strings, ngram_hashes, token_hashes, tokenize
+from cotsynth.diversity.text import ngram_hashes, token_hashes, tokenize
 from cotsynth.diversity.vendi import dual_vendi, hashed_features
 
 _FPS_BUDGET = 200_000_000 // 128
