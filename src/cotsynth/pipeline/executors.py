@@ -76,7 +76,6 @@ class RayExecutor:
         import ray
 
         if not ray.is_initialized():
-            os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # keep the C++ core's notices off the console
             ray.init(
                 address=self.address,
                 include_dashboard=False,
