@@ -14,13 +14,18 @@ import re
 from dataclasses import dataclass, field
 
 from cotsynth.tasks.graph import StepGraph
-from cotsynth.verify.arithmetic import check_equation, parse_number
+from cotsynth.verify.arithmetic import UnsafeExpression, check_equation, evaluate, parse_number
 from cotsynth.verify.equivalence import check_answer
 from cotsynth.verify.normalize import canonical_text
 
 _NUMBER = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?"
+# not glued to a term before it: `-5x + 7 · (-3) = -26` holds as algebra, not as `7 · (-3) = -26`
+_START = r"(?<![\w^.)])(?<![-+*/×÷·=]\s)(?<![-+*/×÷·=])"
 _NUMBER_TOKEN = re.compile(rf"(?<![\w.]){_NUMBER}(?![\w])")
-_EQUATION = re.compile(rf"(?:\(?\s*{_NUMBER}\s*\)?\s*[-+*/×÷x·^]\s*)+\(?\s*{_NUMBER}\s*\)?\s*=\s*{_NUMBER}")
+# Bounded so that a number inside algebra (`x^2 · 8 = 8x^2`, `3x + 2 = 11`) is not read as arithmetic.
+_EQUATION = re.compile(
+    rf"(?<![\w^.]){_START}(?:\(?\s*{_NUMBER}\s*\)?\s*[-+*/×÷x·]\s*)+\(?\s*{_NUMBER}\s*\)?\s*=\s*{_NUMBER}(?![\w^(.]\w*)"
+)
 _ANSWER_LABEL = re.compile(r"^\s*(?:intermediate answer|answer|so|thus|therefore|that is|is)\s*[:,]?\s*", re.I)
 _CLAUSE_END = re.compile(r"[,;\n]|\.(?:\s|$)|\s(?:and|so|then|which)\s")
 MAX_STEP_CHARS = 4_000
@@ -73,8 +78,9 @@ def _claims(graph: StepGraph) -> list[_Claim]:
 
 
 def _claim(value: str, text: str, question: str, inputs: tuple[str, ...]) -> _Claim:
-    statement = canonical_text(text)
-    before, found, after = statement.rpartition(canonical_text(value))
+    statement, stated_value = canonical_text(text), canonical_text(value)
+    # A node whose value is empty (e.g. a rewrite that erases the string) has no value to locate.
+    before, found, after = statement.rpartition(stated_value) if stated_value else ("", "", "")
     if not found:
         before, after = "", ""
     return _Claim(value, before, after, canonical_text(question), inputs)
@@ -83,32 +89,59 @@ def _claim(value: str, text: str, question: str, inputs: tuple[str, ...]) -> _Cl
 def _label_step(step: str, claims: list[_Claim]) -> tuple[bool | None, str]:
     if len(step) > MAX_STEP_CHARS:
         return None, f"step longer than {MAX_STEP_CHARS} characters"
-    equations = [m.group(0) for m in _EQUATION.finditer(step)]
+    equations = [m.group(0) for m in _EQUATION.finditer(step) if _is_arithmetic(m.group(0))]
     for equation in equations:
         holds, why = check_equation(equation.replace("x", "*"))
         if not holds:
             return False, f"arithmetic does not hold: {equation.strip()} ({why})"
     text = canonical_text(step)
-    for claim in claims:
-        stated = _templated_value(text, claim)
-        if stated is not None:
-            return _compare(claim, stated, "statement")
+    # Many graph statements share one shape (every "collect like terms" step, every hop of one
+    # relation): a step is right when it agrees with any claim of its shape, wrong when it
+    # matches shapes but agrees with none.
+    found = _best([(c, v) for c in claims if (v := _templated_value(text, c)) is not None], "statement")
+    if found is not None:
+        return found
+    answered = []
     for claim in claims:
         if claim.question and claim.question in text:
             rest = text.split(claim.question, 1)[1].lstrip("?.: ")
             stated = _CLAUSE_END.split(_ANSWER_LABEL.sub("", rest), 1)[0].strip()
             if stated:
-                return _compare(claim, stated, "answer to its question")
+                answered.append((claim, stated))
+    found = _best(answered, "answer to its question")
+    if found is not None:
+        return found
     stated = _result_token(step, equations)
     if stated is not None:
-        for claim in claims:
-            if claim.inputs and all(_mentions(text, value) for value in claim.inputs):
-                return _compare(claim, stated, "result from its inputs")
+        from_inputs = [(c, stated) for c in claims if c.inputs and all(_mentions(text, v) for v in c.inputs)]
+        found = _best(from_inputs, "result from its inputs")
+        if found is not None:
+            return found
         if any(_same(claim.value, stated) for claim in claims):
             return True, f"states {stated}, a value of the solution"
     if equations:
         return True, "its arithmetic holds"
     return None, "no checkable claim"
+
+
+def _best(candidates: list[tuple[_Claim, str]], how: str) -> tuple[bool | None, str] | None:
+    """Right if the step agrees with any candidate claim, else wrong if one disagrees, else unknown."""
+    verdicts = [_compare(claim, stated, how) for claim, stated in candidates]
+    for wanted in (True, False, None):
+        for label, reason in verdicts:
+            if label is wanted:
+                return label, reason
+    return None
+
+
+def _is_arithmetic(equation: str) -> bool:
+    """Whether both sides are plain arithmetic (not algebra that happens to contain digits)."""
+    try:
+        for side in equation.replace("x", "*").split("="):
+            evaluate(side)
+    except UnsafeExpression:
+        return False
+    return True
 
 
 def _templated_value(text: str, claim: _Claim) -> str | None:
@@ -124,12 +157,17 @@ def _templated_value(text: str, claim: _Claim) -> str | None:
         if end < 0:
             return None
         rest = rest[:end]
-    middle = _CLAUSE_END.split(rest, 1)[0].strip()
+    rest = rest.strip()
+    closing = {"[": "]", "(": ")", "{": "}"}.get(rest[:1])
+    if closing and closing in rest:  # a list or tuple value: its commas are not clause ends
+        middle = rest[: rest.index(closing) + 1]
+    else:
+        middle = _CLAUSE_END.split(rest, 1)[0].strip()
     return middle if middle and len(middle) <= 200 else None
 
 
 def _compare(claim: _Claim, stated: str, how: str) -> tuple[bool | None, str]:
-    verdict = check_answer(claim.value, stated)
+    verdict = check_answer(claim.value, stated, "list" if claim.value.startswith("[") else None)
     if verdict.status == "unverifiable":
         return None, f"{how}: {verdict.reason}"
     if verdict.match:
