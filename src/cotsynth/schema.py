@@ -49,6 +49,11 @@ JSON_COLUMNS = ("knobs", "verification", "graph", "meta")
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False)
 
 
+def problem_id_of(record_id: str) -> str:
+    """The problem a record belongs to: a record id is `<problem id>/<granularity>/<style>/<source>/<sample>`."""
+    return record_id.split("/", 1)[0]
+
+
 def dumps(value: Any) -> str:
     """Canonical JSON: sorted keys and no spaces, so equal values give equal bytes."""
     return _ENCODER.encode(value)

@@ -13,6 +13,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from cotsynth.schema import problem_id_of
+
 MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
 
 VIEW_SCHEMAS = {
@@ -69,7 +71,7 @@ def rl_row(record: dict[str, Any], index: int) -> dict[str, Any]:
         "extra_info": {
             "split": record["split"],
             "index": index,
-            "id": record["id"].split("/", 1)[0],
+            "id": problem_id_of(record["id"]),
             "task": record["task"],
             "knobs": record["knobs"],
             "answer_type": record["answer_type"],

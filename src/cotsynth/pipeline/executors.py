@@ -33,6 +33,9 @@ class LocalExecutor:
         for unit in units:
             yield processor(unit)
 
+    def shutdown(self) -> None:
+        """Nothing to release: the stages ran in this process."""
+
     def describe(self) -> dict[str, object]:
         return {"executor": self.name, "workers": 1}
 
@@ -68,7 +71,6 @@ class RayExecutor:
 
     def __init__(self, workers: int | None = None, address: str | None = None):
         self.address = resolve_ray_address(address)
-        self.requested_workers = workers
         self.workers = workers or 0
         self.started_ray = False
 

@@ -30,7 +30,7 @@ from cotsynth.output.views import VIEW_SCHEMAS, prm_row, rl_row, sft_row
 from cotsynth.pipeline.executors import make_executor
 from cotsynth.pipeline.stages import UnitResult
 from cotsynth.pipeline.units import WorkUnit, plan_units
-from cotsynth.schema import RECORD_SCHEMA, dumps
+from cotsynth.schema import RECORD_SCHEMA, dumps, problem_id_of
 from cotsynth.splits import assign, leakage
 
 WORK = ".cotsynth"
@@ -141,8 +141,7 @@ def run_pipeline(
             if on_unit:
                 on_unit(result)
     finally:
-        if hasattr(executor, "shutdown"):
-            executor.shutdown()
+        executor.shutdown()
     map_seconds = time.perf_counter() - map_started
 
     finalize_started = time.perf_counter()
@@ -183,10 +182,11 @@ def _finalize(config: PipelineConfig, out_dir: Path, units: list[WorkUnit]) -> t
         part = kept.filter(mask)
         if part.num_rows == 0:
             continue
+        rows = pc.sum(part.column("n_records")).as_py() or 0
         split_counts[split] = {
             "problems": part.num_rows,
-            "data": pc.sum(part.column("n_records")).as_py() or 0,
-            "sft": pc.sum(part.column("n_records")).as_py() or 0,
+            "data": rows,
+            "sft": rows,  # one sft row per record
             "rl": pc.sum(pc.greater(part.column("n_records"), 0)).as_py() or 0,
             "prm": pc.sum(part.column("n_step_records")).as_py() or 0,
         }
@@ -283,11 +283,10 @@ def _write_shards(
         for view in views
     }
     rl_index: Counter[str] = Counter()
+    position = RECORD_SCHEMA.get_field_index("split")
     for unit in units:
         table = _read_arrow(_part(out_dir, unit, "records.arrow"))
-        problem_ids = [record_id.split("/", 1)[0] for record_id in table.column("id").to_pylist()]
-        row_splits = [split_of.get(p, "") for p in problem_ids]
-        position = RECORD_SCHEMA.get_field_index("split")
+        row_splits = [split_of.get(problem_id_of(i), "") for i in table.column("id").to_pylist()]
         table = table.set_column(position, RECORD_SCHEMA.field("split"), pa.array(row_splits, pa.string()))
         for split in split_counts:
             rows = table.filter(pa.array([s == split for s in row_splits]))
@@ -299,7 +298,7 @@ def _write_shards(
             by_view: dict[str, list[dict[str, Any]]] = {v: [] for v in config.output.formats}
             previous_problem = None
             for record in records:
-                problem = record["id"].split("/", 1)[0]
+                problem = problem_id_of(record["id"])
                 if "sft" in by_view:
                     by_view["sft"].append(sft_row(record, config.output.answer_format))
                 if "rl" in by_view and problem != previous_problem:
