@@ -131,3 +131,22 @@ def test_embedding_vendi_when_extra_installed():
     e = embed(["What is 3 + 5?", "Compute 3 + 5.", "Who was born in Paris?"])
     assert e.shape == (3, 384) and e[0] @ e[1] > e[0] @ e[2]
     assert 1 < dual_vendi(e) < 3
+
+
+def test_unit_sketches_merge_to_the_sketch_of_all_rows(small):
+    """The report merges per-unit sketches made by the workers: it must equal folding every row."""
+    from cotsynth.diversity.sketch import HyperLogLog, distinct_sketches, sketches_from_table, sketches_table, unit_sketches
+
+    questions = small.column("question").combine_chunks()
+    cots = pa.array([f"step {k % 7} then {k % 11}" if k % 5 else None for k in range(len(questions))])
+    merged = {name: HyperLogLog() for name in ("question1", "question2", "question3", "cot1", "cot2", "cot3")}
+    for start in range(0, len(questions), 37):
+        unit = sketches_from_table(sketches_table(unit_sketches(questions.slice(start, 37), cots.slice(start, 37))))
+        for name, sketch in unit.items():
+            merged[name].merge(sketch)
+    whole = {n: HyperLogLog() for n in (1, 2, 3)}
+    distinct_sketches(questions, whole)
+    for n in (1, 2, 3):
+        assert (merged[f"question{n}"].registers == whole[n].registers).all()
+        assert merged[f"question{n}"].total == whole[n].total > 0
+    assert merged["cot3"].ratio() > 0

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from cotsynth.diversity.config import DiversityConfig
-from cotsynth.diversity.minhash import near_pairs, signatures
-from cotsynth.diversity.text import exact_keys
+from cotsynth.diversity.keys import QuestionKeys, question_keys
+from cotsynth.diversity.minhash import near_pairs
 
 
-def exact_representatives(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Per row, the index of the first row with the same normalized text (itself if first)."""
-    codes = np.asarray(pc.dictionary_encode(exact_keys(texts)).indices, dtype=np.int64)
-    _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
-    return first[inverse]
+def exact_representatives(exact: np.ndarray) -> np.ndarray:
+    """Per row, the index of the first row with the same exact key (itself if first)."""
+    _, first, inverse = np.unique(exact, return_index=True, return_inverse=True)
+    return first[inverse.reshape(-1)]
 
 
 def first_wins(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -32,30 +32,37 @@ def first_wins(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return rep
 
 
-def near_representatives(texts: pa.Array | pa.ChunkedArray, threshold: float) -> np.ndarray:
+def near_representatives(keys: QuestionKeys, threshold: float) -> np.ndarray:
     """Per row, the earliest kept near duplicate (estimated 3-gram Jaccard >= threshold) or -1."""
-    i, j, _ = near_pairs(signatures(texts), threshold)
-    return first_wins(len(texts), i, j)
+    i, j, _ = near_pairs(keys.bands, keys.signatures_of, threshold)
+    return first_wins(len(keys.exact), i, j)
 
 
-def dedup(problems: pa.Table, config: DiversityConfig) -> list[str | None]:
+def dedup(
+    problems: pa.Table, config: DiversityConfig, signatures_of: Callable[[np.ndarray], np.ndarray] | None = None
+) -> list[str | None]:
     """Per row, None to keep it or the reason it is dropped.
 
     Reasons: `exact_duplicate_of:<problem_id>` (same normalized question) and
     `near_duplicate_of:<problem_id>` (MinHash LSH, 128 permutations, word 3-grams, numbers kept).
+    Works on the key columns when the table has them (see `keys`), else on its questions.
     """
     n = problems.num_rows
     if config.dedup == "none" or n == 0:
         return [None] * n
-    ids = problems.column("problem_id").to_pylist()
-    questions = problems.column("question")
-    exact = exact_representatives(questions)
-    reasons: list[str | None] = [
-        None if r == k else f"exact_duplicate_of:{ids[r]}" for k, r in enumerate(exact.tolist())
-    ]
+    keys = question_keys(problems, config.threshold, signatures_of)
+    exact = exact_representatives(keys.exact)
+    owner = np.where(exact != np.arange(n), exact, -1)
+    kind = np.where(owner >= 0, "exact_duplicate_of", "")
     if config.dedup == "minhash":
-        unique = np.flatnonzero(exact == np.arange(n))
-        near = near_representatives(questions.take(pa.array(unique)), config.threshold)
-        for local in np.flatnonzero(near >= 0).tolist():
-            reasons[int(unique[local])] = f"near_duplicate_of:{ids[int(unique[near[local]])]}"
+        unique = np.flatnonzero(owner < 0)
+        near = near_representatives(keys.take(unique), config.threshold)
+        found = near >= 0
+        owner[unique[found]] = unique[near[found]]
+        kind[unique[found]] = "near_duplicate_of"
+    reasons: list[str | None] = [None] * n
+    dropped = np.flatnonzero(owner >= 0)
+    owners = problems.column("problem_id").take(pa.array(owner[dropped])).to_pylist()
+    for row, why, of in zip(dropped.tolist(), kind[dropped].tolist(), owners):
+        reasons[row] = f"{why}:{of}"
     return reasons

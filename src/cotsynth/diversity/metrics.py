@@ -40,7 +40,15 @@ def chernoff_divergence(p_counts: np.ndarray, q_counts: np.ndarray, alpha: float
 def codes(values: pa.Array | pa.ChunkedArray) -> tuple[list[str], np.ndarray]:
     """(vocabulary, int64 code per value) with the vocabulary sorted, so codes do not depend on row order."""
     if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+        values = values.combine_chunks() if values.num_chunks else pa.array([], values.type)
+    if pa.types.is_dictionary(values.type):  # the driver's compact columns: rank the dictionary instead
+        indices = np.asarray(values.indices, dtype=np.int64)
+        present = np.unique(indices)
+        names = values.dictionary.take(pa.array(present)).to_pylist()
+        order = sorted(range(len(names)), key=names.__getitem__)
+        rank = np.zeros(len(values.dictionary), np.int64)
+        rank[present[order]] = np.arange(len(order))
+        return [names[k] for k in order], rank[indices]
     vocab = sorted(pc.unique(values).to_pylist())
     return vocab, np.asarray(pc.index_in(values, value_set=pa.array(vocab, values.type)), dtype=np.int64)
 

@@ -8,6 +8,7 @@ seconds instead of datasketch's per-object inserts and queries (17k inserts/s, s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -93,18 +94,29 @@ def similarity(sig: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return out
 
 
-def candidate_pairs(sig: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """(i, j) with i < j sharing at least one LSH band, each j paired with up to 32 earlier bucket-mates."""
+def band_keys(sig: np.ndarray, threshold: float) -> np.ndarray:
+    """(n, bands) uint32: one hash per LSH band of each signature, all the bucketing needs.
+
+    32 bits per band keep 10^6 problems' keys in a few MB; the rare false bucket-mates they add are
+    candidates like any other and fail the signature comparison.
+    """
     b, r = bands(threshold)
-    n = len(sig)
-    pairs_i, pairs_j = [], []
+    out = np.empty((len(sig), b), np.uint32)
     for band in range(b):
-        cols = sig[:, band * r : (band + 1) * r].astype(np.uint64)
-        key = np.full(n, np.uint64(band + 1), np.uint64)
-        for c in range(r):
-            key = splitmix64(key * np.uint64(0x100000001B3) + cols[:, c])
-        order = np.argsort(key, kind="stable")  # equal keys stay in row order
-        sk = key[order]
+        key = np.full(len(sig), np.uint64(band + 1), np.uint64)
+        for c in range(band * r, (band + 1) * r):
+            key = splitmix64(key * np.uint64(0x100000001B3) + sig[:, c].astype(np.uint64))
+        out[:, band] = (key >> np.uint64(32)).astype(np.uint32)
+    return out
+
+
+def candidate_pairs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(i, j) with i < j sharing at least one band key, each j paired with up to 32 earlier bucket-mates."""
+    n = len(keys)
+    pairs_i, pairs_j = [], []
+    for band in range(keys.shape[1] if n else 0):
+        order = np.argsort(keys[:, band], kind="stable")  # equal keys stay in row order
+        sk = keys[order, band]
         for d in range(1, _WINDOW + 1):
             same = sk[d:] == sk[:-d]
             if not same.any():
@@ -113,14 +125,21 @@ def candidate_pairs(sig: np.ndarray, threshold: float) -> tuple[np.ndarray, np.n
             pairs_j.append(order[d:][same])
     if not pairs_i:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    i, j = np.concatenate(pairs_i), np.concatenate(pairs_j)
-    packed = np.unique(i.astype(np.int64) * n + j)
+    i, j = np.concatenate(pairs_i).astype(np.int64), np.concatenate(pairs_j).astype(np.int64)
+    packed = np.unique(i * n + j)
     return packed // n, packed % n
 
 
-def near_pairs(sig: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(i, j, similarity) of LSH candidates whose estimated Jaccard is at least the threshold."""
-    i, j = candidate_pairs(sig, threshold)
-    sim = similarity(sig, i, j)
+def near_pairs(
+    keys: np.ndarray, signatures_of: Callable[[np.ndarray], np.ndarray], threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(i, j, similarity) of LSH candidates whose estimated Jaccard is at least the threshold.
+
+    `signatures_of(rows)` gives the signatures of sorted row indices: only candidate rows are fetched.
+    """
+    i, j = candidate_pairs(keys)
+    rows = np.unique(np.concatenate([i, j]))
+    sig = signatures_of(rows) if len(rows) else np.empty((0, NUM_PERM), np.uint32)
+    sim = similarity(sig, np.searchsorted(rows, i), np.searchsorted(rows, j))
     keep = sim >= threshold
     return i[keep], j[keep], sim[keep]

@@ -1,8 +1,8 @@
 """The diversity report: a streaming accumulator over problems and trace batches.
 
-Problems (one compact row each) are kept until `finish`; traces are folded in per batch into
-bounded state (HyperLogLog sketches, integer histograms, a bottom-k sample ordered by a hash of the
-CoT text, so the sample does not depend on batch or worker order). Everything is numpy counting on
+Problems are kept until `finish` as compact rows (structure columns, no text); question and trace
+text is folded in per batch into bounded state (HyperLogLog sketches, integer histograms, bottom-k
+samples ordered by a hash, so a sample does not depend on batch or worker order). Everything is numpy counting on
 the driver: Ray Data groupby is three orders of magnitude slower for this (FIELD_NOTES).
 """
 
@@ -18,14 +18,14 @@ import pyarrow.compute as pc
 
 from cotsynth.diversity import metrics
 from cotsynth.diversity.config import DiversityConfig
-from cotsynth.diversity.dedup import exact_representatives, near_representatives
+from cotsynth.diversity.dedup import dedup
 from cotsynth.diversity.hashing import unit_hash
 from cotsynth.diversity.selfbleu import self_bleu
-from cotsynth.diversity.sketch import HyperLogLog
-from cotsynth.diversity.text import hash_strings, ngram_hashes, token_hashes, tokenize
+from cotsynth.diversity.sketch import HyperLogLog, distinct_sketches
+from cotsynth.diversity.text import hash_strings, tokenize
 from cotsynth.diversity.vendi import dual_vendi, embed, embedding_available, exact_features, exact_vendi, hashed_features
 
-PROBLEM_COLUMNS = ("problem_id", "task", "template_id", "knobs", "atoms", "compounds", "complexity", "shape", "question")
+PROBLEM_COLUMNS = ("problem_id", "task", "template_id", "knobs", "atoms", "compounds", "complexity", "shape")
 VENDI_SAMPLE = 20000  # rows of the dual (hashed n-gram) Vendi; 4096-dim covariance either way
 COT_VENDI_SAMPLE = 5000  # CoT rows have ~10x the n-grams of a question
 
@@ -43,43 +43,101 @@ def _hist_from_bincount(counts: np.ndarray) -> dict:
     return metrics.histogram(np.repeat(np.arange(len(counts)), counts))
 
 
-def _distinct(texts: pa.Array | pa.ChunkedArray, sketches: dict[int, HyperLogLog], block: int = 50_000) -> None:
-    for start in range(0, len(texts), block):
-        offsets, hashes = token_hashes(tokenize(texts.slice(start, block)))
-        for n, sketch in sketches.items():
-            sketch.add(ngram_hashes(offsets, hashes, n, pad_short=False)[1])
+class BottomK:
+    """The k items of smallest (key, arrival) seen so far, with their texts: a seeded sample that does
+    not depend on how the rows were batched. Rows above the current cut never become Python strings."""
+
+    def __init__(self, k: int, dtype: type) -> None:
+        self.k = k
+        self.keys = np.empty(0, dtype)
+        self.arrival = np.empty(0, np.int64)
+        self.texts: list[str] = []
+        self.seen = 0
+
+    def add(self, keys: np.ndarray, texts: pa.Array) -> None:
+        arrival = np.arange(self.seen, self.seen + len(keys))
+        self.seen += len(keys)
+        if len(self.keys) >= self.k:
+            below = keys <= self.keys[-1]
+            if not below.any():
+                return
+            keys, arrival, texts = keys[below], arrival[below], texts.filter(pa.array(below))
+        all_keys = np.concatenate([self.keys, keys])
+        all_arrival = np.concatenate([self.arrival, arrival])
+        all_texts = self.texts + texts.to_pylist()
+        keep = np.lexsort((all_arrival, all_keys))[: self.k]
+        self.keys, self.arrival = all_keys[keep], all_arrival[keep]
+        self.texts = [all_texts[k] for k in keep.tolist()]
+
+    def first(self, count: int) -> list[str]:
+        """The `count` smallest, in arrival order."""
+        return [self.texts[k] for k in np.argsort(self.arrival[:count])]
 
 
 class DiversityReport:
-    """add_problems(table, splits) once or more, add_traces(batch) per batch, then finish(out_dir)."""
+    """add_problems(table, splits) and add_questions(...) per batch, add_traces(batch) per batch,
+    then finish(out_dir). A table given to add_problems with a `question` column needs no add_questions."""
 
     def __init__(self, config: DiversityConfig | None = None, seed: int = 0) -> None:
         self.config = config or DiversityConfig()
         self.seed = seed
         self._problems: list[pa.Table] = []
-        self._splits: list[str] = []
+        self._splits: list[np.ndarray] = []
+        self._q_distinct = {n: HyperLogLog() for n in (1, 2, 3)}
+        self._q_tokens: dict[int, np.ndarray] = {}
+        self._q_sample = BottomK(VENDI_SAMPLE, np.float64)  # by a seeded hash of the problem id
         self._cot_distinct = {n: HyperLogLog() for n in (1, 2, 3)}
         self._trace_counts: Counter = Counter()
         self._steps: dict[str, np.ndarray] = {}
         self._tokens: dict[str, np.ndarray] = {}
-        self._sample_keep = max(self.config.sample_size, COT_VENDI_SAMPLE)
-        self._sample_keys = np.empty(0, np.uint64)
-        self._sample_texts: list[str] = []
+        self._cot_sample = BottomK(max(self.config.sample_size, COT_VENDI_SAMPLE), np.uint64)  # by a hash of the text
         self._dedup: Counter = Counter()
+        self._dedup_scope = ""
 
-    def add_dedup(self, reasons: list[str | None]) -> None:
+    def add_dedup(self, reasons: list[str | None], measured_on: str | None = None) -> None:
         """Record dedup's per-row reasons over the generated problems: the duplicate rates then come
         from them (the rate of what was generated) instead of a second MinHash pass over the kept rows."""
         self._dedup.update((r.split(":", 1)[0] if r else "kept") for r in reasons)
+        self._dedup_scope = measured_on or f"generated problems (dedup: {self.config.dedup})"
 
-    def add_problems(self, problems: pa.Table, splits: list[str]) -> None:
+    def add_problems(self, problems: pa.Table, splits: list[str] | np.ndarray) -> None:
         if len(splits) != problems.num_rows:
             raise ValueError(f"{problems.num_rows} problems but {len(splits)} split labels")
         self._problems.append(problems.select(list(PROBLEM_COLUMNS)))
-        self._splits.extend(splits)
+        self._splits.append(np.asarray(splits, dtype=object))
+        if "question" in problems.column_names:
+            self.add_questions(problems.column("question"), problems.column("problem_id"), splits)
 
-    def add_traces(self, batch: pa.RecordBatch | pa.Table) -> None:
-        """Fold one batch with columns split, cot, cot_steps, granularity (others are ignored)."""
+    def add_questions(
+        self,
+        questions: pa.Array | pa.ChunkedArray,
+        problem_ids: pa.Array | pa.ChunkedArray,
+        splits: list[str] | np.ndarray,
+        distinct: bool = True,
+    ) -> None:
+        """Fold a batch of questions (with their problem ids and splits) into the question metrics;
+        `distinct=False` as in add_traces."""
+        if len(questions) == 0:
+            return
+        if distinct:
+            distinct_sketches(questions, self._q_distinct)
+        questions = questions.combine_chunks() if isinstance(questions, pa.ChunkedArray) else questions
+        tokens = np.asarray(pc.count_substring_regex(questions, r"\S+"), np.int64)
+        codes = metrics.split_codes(splits)
+        for k in np.unique(codes[codes >= 0]).tolist():
+            _grow_add(self._q_tokens, k, np.bincount(tokens[codes == k]))
+        self._q_sample.add(unit_hash(self.seed, problem_ids, "report_sample"), questions)
+
+    def merge_unit_sketches(self, named: dict[str, HyperLogLog]) -> None:
+        """Merge a unit's `unit_sketches`, when all of its rows were folded with distinct=False."""
+        for n in (1, 2, 3):
+            self._q_distinct[n].merge(named[f"question{n}"])
+            self._cot_distinct[n].merge(named[f"cot{n}"])
+
+    def add_traces(self, batch: pa.RecordBatch | pa.Table, distinct: bool = True) -> None:
+        """Fold one batch with columns split, cot, cot_steps, granularity (others are ignored).
+
+        `distinct=False` skips the distinct-n sketches: the batch's were merged from its unit."""
         table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
         if table.num_rows == 0:
             return
@@ -98,22 +156,19 @@ class DiversityReport:
         if not has_cot.any():
             return
         cot = cot.filter(pa.array(has_cot))
-        _distinct(cot, self._cot_distinct)
-        keys = np.concatenate([self._sample_keys, hash_strings(cot)])
-        texts = self._sample_texts + cot.to_pylist()
-        keep = np.argsort(keys, kind="stable")[: self._sample_keep]
-        self._sample_keys = keys[keep]
-        self._sample_texts = [texts[k] for k in keep.tolist()]
+        if distinct:
+            distinct_sketches(cot, self._cot_distinct)
+        self._cot_sample.add(hash_strings(cot), cot)
 
     def finish(self, out_dir: str | Path | None = None) -> dict:
         """Compute every metric, write PNG plots to out_dir/plots/ (if given) and return a JSON-able dict."""
         problems = pa.concat_tables(self._problems) if self._problems else None
         if problems is None or problems.num_rows == 0:
             return {"rows": 0}
-        splits = np.asarray(self._splits, dtype=object)
+        splits = np.concatenate(self._splits)
         codes = metrics.split_codes(splits)
         out: dict = {"rows": problems.num_rows, "splits": {s: int((codes == k).sum()) for k, s in enumerate(metrics.SPLITS) if (codes == k).any()}}
-        out["questions"] = self._questions(problems)
+        out["questions"] = self._questions()
         out["cot"] = self._cot()
         out["templates"] = self._categorical(problems.column("template_id"))
         out["shapes"] = self._categorical(problems.column("shape"), top=20)
@@ -123,28 +178,18 @@ class DiversityReport:
         out["compounds"] = {"table": metrics.frequency_table(comp_vocab, comp_counts.sum(0)), **metrics.coverage(problems, splits, "compounds")}
         out["divergence"] = metrics.divergences(problems, splits)
         out["difficulty"] = self._difficulty(problems, codes)
-        out["vendi"], out["self_bleu"] = self._samples(problems)
+        out["vendi"], out["self_bleu"] = self._samples()
         if out_dir is not None:
             out["plots"] = self._plots(Path(out_dir), out, comp_vocab, comp_counts)
         return json.loads(json.dumps(out))
 
-    def _questions(self, problems: pa.Table) -> dict:
-        q = problems.column("question")
-        sketches = {n: HyperLogLog() for n in (1, 2, 3)}
-        _distinct(q, sketches)
-        out = {f"distinct_{n}": round(s.ratio(), 4) for n, s in sketches.items()}
+    def _questions(self) -> dict:
+        out = {f"distinct_{n}": round(s.ratio(), 4) for n, s in self._q_distinct.items()}
         if self._dedup:
             total = sum(self._dedup.values())
-            out["duplicates_measured_on"] = f"{total} generated problems (dedup: {self.config.dedup})"
+            out["duplicates_measured_on"] = f"{total} {self._dedup_scope}"
             out["exact_duplicate_rate"] = round(self._dedup["exact_duplicate_of"] / total, 6)
             out["near_duplicate_rate"] = round(self._dedup["near_duplicate_of"] / total, 6)
-        else:
-            exact = exact_representatives(q)
-            unique = np.flatnonzero(exact == np.arange(len(q)))
-            near = near_representatives(q.take(pa.array(unique)), self.config.threshold)
-            out["duplicates_measured_on"] = f"{len(q)} problems in the report"
-            out["exact_duplicate_rate"] = round(1 - len(unique) / len(q), 6)
-            out["near_duplicate_rate"] = round(float((near >= 0).sum()) / len(q), 6)
         out["near_duplicate_threshold"] = self.config.threshold
         return out
 
@@ -171,7 +216,6 @@ class DiversityReport:
 
     def _difficulty(self, problems: pa.Table, codes: np.ndarray) -> dict:
         complexity = np.asarray(problems.column("complexity"), np.int64)
-        q_tokens = np.asarray(pc.count_substring_regex(problems.column("question").combine_chunks(), r"\S+"), np.int64)
         knobs: dict[str, dict] = {}
         vc = pc.value_counts(problems.column("knobs"))
         for text, count in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist()):
@@ -181,21 +225,20 @@ class DiversityReport:
         per_split = lambda v: {s: metrics.histogram(v[codes == k]) for k, s in enumerate(metrics.SPLITS) if (codes == k).any()}  # noqa: E731
         return {
             "complexity": per_split(complexity),
-            "question_tokens": per_split(q_tokens),
+            "question_tokens": {s: _hist_from_bincount(self._q_tokens[k]) for k, s in enumerate(metrics.SPLITS) if k in self._q_tokens},
             "cot_steps": {g: _hist_from_bincount(c) for g, c in sorted(self._steps.items())},
             "cot_tokens": {g: _hist_from_bincount(c) for g, c in sorted(self._tokens.items())},
             "knobs": {k: dict(sorted(v.items(), key=lambda kv: float(kv[0]))) for k, v in sorted(knobs.items())},
         }
 
-    def _samples(self, problems: pa.Table) -> tuple[dict, dict]:
-        """Vendi (dual over a large sample, exact and embedding over small ones) and self-BLEU."""
-        order = np.argsort(unit_hash(self.seed, problems.column("problem_id").to_pylist(), "report_sample"), kind="stable")
-        q = problems.column("question")
-        q_big = q.take(pa.array(np.sort(order[:VENDI_SAMPLE])))
+    def _samples(self) -> tuple[dict, dict]:
+        """Vendi (dual over a large sample, exact and embedding over small ones) and self-BLEU.
+
+        Question samples are the bottom-k by a seeded hash of the problem id, in arrival order."""
         small = self.config.sample_size
-        q_small = q.take(pa.array(np.sort(order[:small])))
-        cot_big = self._sample_texts[:COT_VENDI_SAMPLE]
-        cot_small = self._sample_texts[:small]
+        q_big, q_small = (pa.array(self._q_sample.first(count), pa.string()) for count in (VENDI_SAMPLE, small))
+        cot_big = self._cot_sample.texts[:COT_VENDI_SAMPLE]
+        cot_small = self._cot_sample.texts[:small]
         vendi: dict = {
             "questions_ngram": {"rows": len(q_big), "score": round(dual_vendi(hashed_features(q_big)), 4)},
             "questions_exact_kernel": {"rows": len(q_small), "score": round(exact_vendi(exact_features(q_small)), 4)},
@@ -241,9 +284,14 @@ def report(
     seed: int = 0,
     dedup_reasons: list[str | None] | None = None,
 ) -> dict:
-    """One-shot form of DiversityReport for an in-memory run: traces is an iterable of batches."""
+    """One-shot form of DiversityReport for an in-memory run: traces is an iterable of batches.
+
+    Without `dedup_reasons`, the duplicate rates are measured on the problems given (exact and MinHash)."""
     acc = DiversityReport(config, seed)
-    if dedup_reasons is not None:
+    if dedup_reasons is None:
+        measure = acc.config.model_copy(update={"dedup": "minhash"})
+        acc.add_dedup(dedup(problems, measure), measured_on="problems in the report")
+    else:
         acc.add_dedup(dedup_reasons)
     acc.add_problems(problems, splits)
     for batch in traces:

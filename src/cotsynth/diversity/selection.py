@@ -11,6 +11,7 @@ candidate pool, bounded so that pool x size stays near 2 * 10^8 signature compar
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -19,7 +20,7 @@ import pyarrow.compute as pc
 from cotsynth.diversity.config import DiversityConfig
 from cotsynth.diversity.hashing import unit_hash
 from cotsynth.diversity.metrics import codes, entropy, flatten_codes, split_codes
-from cotsynth.diversity.minhash import signatures
+from cotsynth.diversity.keys import question_keys
 from cotsynth.diversity.text import ngram_hashes, token_hashes, tokenize
 from cotsynth.diversity.vendi import dual_vendi, hashed_features
 
@@ -51,7 +52,7 @@ def by_compounds(problems: pa.Table, candidates: np.ndarray, size: int, seed: in
     unit, rows = unit[order], rows[order]
     key = pc.binary_join(pa.ListArray.from_arrays(pa.array(np.searchsorted(rows, np.arange(len(candidates) + 1)).astype(np.int32)), pa.array(unit.astype(str))), ",")
     keys, group = codes(key)
-    members = np.lexsort((unit_hash(seed, sub.column("problem_id").to_pylist(), "select"), group))
+    members = np.lexsort((unit_hash(seed, sub.column("problem_id"), "select"), group))
     starts = np.searchsorted(group[members], np.arange(len(keys) + 1))
     row_starts = np.searchsorted(rows, np.arange(len(candidates) + 1))
     group_units = [unit[row_starts[members[starts[k]]] : row_starts[members[starts[k]] + 1]] for k in range(len(keys))]
@@ -75,12 +76,14 @@ def by_compounds(problems: pa.Table, candidates: np.ndarray, size: int, seed: in
     return candidates[np.sort(np.array(picked, np.int64))]
 
 
-def by_minhash(problems: pa.Table, candidates: np.ndarray, size: int, seed: int) -> np.ndarray:
+def by_minhash(
+    problems: pa.Table, candidates: np.ndarray, size: int, seed: int, signatures_of: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
     """Indices of `size` candidates by farthest-point sampling in MinHash (Jaccard) distance."""
     pool_size = min(len(candidates), max(size, _FPS_BUDGET // max(size, 1)))
-    u = unit_hash(seed, problems.column("problem_id").take(pa.array(candidates)).to_pylist(), "select")
+    u = unit_hash(seed, problems.column("problem_id").take(pa.array(candidates)), "select")
     pool = candidates[np.sort(np.argsort(u, kind="stable")[:pool_size])]
-    sig = signatures(problems.column("question").take(pa.array(pool)))
+    sig = signatures_of(pool)
     far = np.full(len(pool), np.inf)
     current = int(np.argmin(u[np.searchsorted(candidates, pool)]))
     picked = []
@@ -92,17 +95,28 @@ def by_minhash(problems: pa.Table, candidates: np.ndarray, size: int, seed: int)
     return pool[np.sort(np.array(picked, np.int64))]
 
 
-def select(problems: pa.Table, splits: list[str], config: DiversityConfig, seed: int) -> list[bool]:
-    """Per row, whether it is kept: `select.size` train rows chosen for diversity, every other split kept."""
+def select(
+    problems: pa.Table,
+    splits: list[str],
+    config: DiversityConfig,
+    seed: int,
+    signatures_of: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> list[bool]:
+    """Per row, whether it is kept: `select.size` train rows chosen for diversity, every other split kept.
+
+    `signatures_of(rows)` gives MinHash signatures for `by: minhash` (default: from the table, see `keys`)."""
     keep = np.ones(problems.num_rows, bool)
     if config.select is None:
         return keep.tolist()
     train = np.flatnonzero(split_codes(splits) == 0)
     if config.select.size >= len(train):
         return keep.tolist()
-    chooser = by_compounds if config.select.by == "compounds" else by_minhash
     keep[train] = False
-    keep[chooser(problems, train, config.select.size, seed)] = True
+    if config.select.by == "compounds":
+        keep[by_compounds(problems, train, config.select.size, seed)] = True
+    else:
+        keys = question_keys(problems, config.threshold, signatures_of)
+        keep[by_minhash(problems, train, config.select.size, seed, keys.signatures_of)] = True
     return keep.tolist()
 
 
@@ -128,6 +142,6 @@ def compare_selection(problems: pa.Table, splits: list[str], selected: list[bool
     """Metrics of the selected train rows next to a seeded random train subset of the same size."""
     train = np.flatnonzero(split_codes(splits) == 0)
     chosen = train[np.asarray(selected, bool)[train]]
-    u = unit_hash(seed, problems.column("problem_id").take(pa.array(train)).to_pylist(), "random_subset")
+    u = unit_hash(seed, problems.column("problem_id").take(pa.array(train)), "random_subset")
     random_rows = np.sort(train[np.argsort(u, kind="stable")[: len(chosen)]])
     return {"selected": subset_metrics(problems, chosen), "random": subset_metrics(problems, random_rows)}

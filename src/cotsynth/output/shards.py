@@ -22,7 +22,12 @@ def shard_name(split: str, index: int, count: int) -> str:
 
 
 class ShardWriter:
-    """Takes a split's rows in order and cuts them into `shard_rows`-row shards."""
+    """Takes a split's rows in order and cuts them into `shard_rows`-row shards, streaming.
+
+    Rows go out in row groups of ROW_GROUP_ROWS as soon as a group is full, so memory holds at most
+    one row group per writer whatever the shard size; the open shard has a temporary name until its
+    last row is written.
+    """
 
     def __init__(self, folder: Path, split: str, schema: pa.Schema, total_rows: int, shard_rows: int):
         self.folder = folder
@@ -32,22 +37,28 @@ class ShardWriter:
         self.shard_rows = shard_rows
         self.count = max(1, math.ceil(total_rows / shard_rows))
         self.paths: list[Path] = []
-        self._index = 0
         self._buffer: list[pa.Table] = []
         self._buffered = 0
         self._written = 0
+        self._in_shard = 0  # rows written to the open shard
+        self._writer: pq.ParquetWriter | None = None
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
         self._buffer.append(table)
         self._buffered += table.num_rows
-        while self._buffered >= self.shard_rows:
-            self._flush(self.shard_rows)
+        while self._buffered >= min(ROW_GROUP_ROWS, self.shard_rows - self._in_shard):
+            self._write_group(min(ROW_GROUP_ROWS, self.shard_rows - self._in_shard))
 
     def close(self) -> list[Path]:
-        if self._buffered or not self.paths:
-            self._flush(self._buffered)
+        if self._buffered:
+            self._write_group(self._buffered)
+        if self._writer is not None:
+            self._finish_shard()
+        if not self.paths:  # an empty split still gets its one (empty) shard
+            write_parquet_atomic(self.schema.empty_table(), self.folder / shard_name(self.split, 0, self.count))
+            self.paths.append(self.folder / shard_name(self.split, 0, self.count))
         if self._written != self.total_rows or len(self.paths) != self.count:
             raise RuntimeError(
                 f"{self.split}: wrote {self._written} rows in {len(self.paths)} shards, "
@@ -55,15 +66,28 @@ class ShardWriter:
             )
         return self.paths
 
-    def _flush(self, rows: int) -> None:
-        combined = pa.concat_tables(self._buffer).combine_chunks() if self._buffer else self.schema.empty_table()
-        shard, rest = combined.slice(0, rows), combined.slice(rows)
+    def _write_group(self, rows: int) -> None:
+        combined = pa.concat_tables(self._buffer).combine_chunks()
+        group, rest = combined.slice(0, rows), combined.slice(rows)
         self._buffer, self._buffered = ([rest] if rest.num_rows else []), rest.num_rows
-        path = self.folder / shard_name(self.split, self._index, self.count)
-        write_parquet_atomic(shard, path)
+        if self._writer is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(self._temporary(), self.schema, compression="zstd")
+        self._writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
+        self._in_shard += group.num_rows
+        self._written += group.num_rows
+        if self._in_shard == self.shard_rows:
+            self._finish_shard()
+
+    def _temporary(self) -> Path:
+        return self.folder / f".{shard_name(self.split, len(self.paths), self.count)}.tmp"
+
+    def _finish_shard(self) -> None:
+        self._writer.close()
+        path = self.folder / shard_name(self.split, len(self.paths), self.count)
+        os.replace(self._temporary(), path)
         self.paths.append(path)
-        self._index += 1
-        self._written += shard.num_rows
+        self._writer, self._in_shard = None, 0
 
 
 def write_parquet_atomic(table: pa.Table, path: Path) -> None:

@@ -5,12 +5,16 @@
 - `rl`: verl's layout (`data_source`, `prompt`, `ability`, `reward_model`, `extra_info`), one row per
   problem (a prompt and its ground truth; no trace).
 - `prm`: TRL's stepwise supervision (`prompt`, `completions`, `labels`), one row per trace with steps.
+
+Rows are built in the workers, per unit (`unit_views`); the driver only places them in a split and
+numbers the rl rows (`place_rl`), as it does for the canonical records.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from cotsynth.schema import problem_id_of
@@ -87,3 +91,32 @@ def prm_row(record: dict[str, Any]) -> dict[str, Any]:
         "completions": record["cot_steps"],
         "labels": record["step_labels"],
     }
+
+
+def unit_views(records: list[dict[str, Any]], formats: list[str], answer_format: str) -> dict[str, pa.Table]:
+    """One unit's rows of each view, in record order: per problem, one sft row per record, one rl row
+    (from its first record) and one prm row per record with step labels."""
+    rows: dict[str, list[dict[str, Any]]] = {view: [] for view in formats}
+    previous_problem = None
+    for record in records:
+        problem = problem_id_of(record["id"])
+        if "sft" in rows:
+            rows["sft"].append(sft_row(record, answer_format))
+        if "rl" in rows and problem != previous_problem:
+            rows["rl"].append(rl_row(record, 0))
+        if "prm" in rows and record["step_labels"] is not None:
+            rows["prm"].append(prm_row(record))
+        previous_problem = problem
+    return {view: pa.Table.from_pylist(view_rows, schema=VIEW_SCHEMAS[view]) for view, view_rows in rows.items()}
+
+
+def place_rl(table: pa.Table, split: str, first_index: int) -> pa.Table:
+    """rl rows with `extra_info.split` and a running `extra_info.index` (verl numbers rows per split)."""
+    info = table.column("extra_info").combine_chunks()
+    n = len(info)
+    fields = list(info.type)
+    values = [info.field(f.name) for f in fields]
+    values[info.type.get_field_index("split")] = pa.array([split] * n, pa.string())
+    values[info.type.get_field_index("index")] = pa.array(np.arange(first_index, first_index + n, dtype=np.int64))
+    position = table.schema.get_field_index("extra_info")
+    return table.set_column(position, table.schema.field(position), pa.StructArray.from_arrays(values, fields=fields))

@@ -2,8 +2,10 @@
 
 Per-unit results land in `DIR/.cotsynth/parts/` as soon as they arrive (a unit is done when its
 stats file exists), which is what `--resume` skips. The global steps (dedup, splits) then work on the
-compact problems table, and the shards are streamed from the parts in unit order: the output is a
-function of the config alone, whatever executor, worker count or interruption produced the parts.
+compact problems table (structure columns and question keys, no text: see `diversity.keys`), which
+yields one split code per problem; the shards are streamed from the parts in unit order, each
+problem's rows taking its code. The output is a function of the config alone, whatever executor,
+worker count or interruption produced the parts, and memory holds per problem only compact columns.
 """
 
 from __future__ import annotations
@@ -19,23 +21,27 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from cotsynth.config import PipelineConfig
 from cotsynth.diversity import DiversityReport, dedup, render_summary, select
+from cotsynth.diversity.keys import fixed_list_matrix
+from cotsynth.diversity.metrics import SPLITS, split_codes
+from cotsynth.diversity.minhash import NUM_PERM
+from cotsynth.diversity.sketch import sketches_from_table
 from cotsynth.output import card
 from cotsynth.output.shards import ShardWriter, write_text_atomic
-from cotsynth.output.views import VIEW_SCHEMAS, prm_row, rl_row, sft_row
+from cotsynth.output.views import VIEW_SCHEMAS, place_rl
 from cotsynth.pipeline.executors import make_executor
 from cotsynth.pipeline.stages import UnitResult
 from cotsynth.pipeline.units import WorkUnit, plan_units
-from cotsynth.schema import RECORD_SCHEMA, dumps, problem_id_of
+from cotsynth.schema import RECORD_SCHEMA, dumps
 from cotsynth.splits import assign, leakage
 
 WORK = ".cotsynth"
 TEACHER_CACHE = ".cotsynth-cache"  # teacher answers; outlives the run and --overwrite
-SPLIT_ORDER = ("train", "validation", "test")
 
 
 class OutputDirError(RuntimeError):
@@ -93,7 +99,8 @@ def _part(out_dir: Path, unit: WorkUnit, kind: str) -> Path:
 
 def _save_unit(out_dir: Path, result: UnitResult) -> None:
     """Records and problems first, stats last: the stats file marks the unit done."""
-    for kind, table in (("records.arrow", result.records), ("problems.arrow", result.problems)):
+    tables = {"records": result.records, "problems": result.problems, "sketches": result.sketches, **result.views}
+    for kind, table in ((f"{name}.arrow", table) for name, table in tables.items()):
         path = _part(out_dir, result.unit, kind)
         temporary = path.with_name(path.name + ".tmp")
         with pa.OSFile(str(temporary), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
@@ -165,32 +172,32 @@ def _finalize(config: PipelineConfig, out_dir: Path, units: list[WorkUnit]) -> t
     for derived in ("data", *VIEW_SCHEMAS, "plots"):  # rebuilt from the parts: clear any interrupted attempt
         shutil.rmtree(out_dir / derived, ignore_errors=True)
     stats = [json.loads(_part(out_dir, u, "stats.json").read_text()) for u in units]
-    problems = pa.concat_tables([_read_arrow(_part(out_dir, u, "problems.arrow")) for u in units])
     drops = [d for s in stats for d in s["drops"]]
-
-    settled = settle_problems(config, problems)
-    kept, splits, global_counts = settled.problems, settled.splits, settled.counts
+    parts = Parts(out_dir, units)
+    n_records, n_step_records = parts.record_counts()
+    # Not bound here: inside settle_problems a filtered table replaces the input instead of joining it.
+    settled = settle_problems(config, parts.compact_problems(), parts.signatures)
     drops.extend(settled.drops)
-    split_of = dict(zip(kept.column("problem_id").to_pylist(), splits))
+    split_code = np.full(len(n_records), -1, np.int8)
+    split_code[settled.rows] = split_codes(settled.splits)
     diversity = DiversityReport(config.diversity, config.seed)
     diversity.add_dedup(settled.dedup_reasons)
-    diversity.add_problems(kept, splits)
+    diversity.add_problems(settled.problems, settled.splits)
+    global_counts = settled.counts
 
     split_counts = {}
-    for split in SPLIT_ORDER:
-        mask = pa.array([s == split for s in splits])
-        part = kept.filter(mask)
-        if part.num_rows == 0:
+    for code, split in enumerate(SPLITS):
+        here = split_code == code
+        if not here.any():
             continue
-        rows = pc.sum(part.column("n_records")).as_py() or 0
         split_counts[split] = {
-            "problems": part.num_rows,
-            "data": rows,
-            "sft": rows,  # one sft row per record
-            "rl": pc.sum(pc.greater(part.column("n_records"), 0)).as_py() or 0,
-            "prm": pc.sum(part.column("n_step_records")).as_py() or 0,
+            "problems": int(here.sum()),
+            "data": int(n_records[here].sum()),
+            "sft": int(n_records[here].sum()),  # one sft row per record
+            "rl": int((n_records[here] > 0).sum()),
+            "prm": int(n_step_records[here].sum()),
         }
-    files = _write_shards(config, out_dir, units, split_of, split_counts, diversity)
+    files = _write_shards(config, parts, split_code, n_records, n_step_records, split_counts, diversity)
     report = diversity.finish(out_dir)
     write_text_atomic(out_dir / "report.json", json.dumps(report, indent=2, sort_keys=True) + "\n")
     write_text_atomic(out_dir / "drops.jsonl", "".join(dumps(d) + "\n" for d in drops))
@@ -228,53 +235,122 @@ def _finalize(config: PipelineConfig, out_dir: Path, units: list[WorkUnit]) -> t
     return manifest, report
 
 
+class Parts:
+    """The per-unit part files of a run, read back unit by unit (never all text at once)."""
+
+    COMPACT_DROP = ("question", "minhash")  # text and signatures stay on disk
+    DICTIONARY = ("task", "template_id", "knobs", "shape")  # few distinct values: 4 bytes a row
+    BLOCK = 64  # units combined into one in-memory chunk
+
+    def __init__(self, out_dir: Path, units: list[WorkUnit]):
+        self.out_dir = out_dir
+        self.units = units
+        self.offsets = np.cumsum([0] + [u.stop - u.start for u in units])
+
+    def read(self, unit: WorkUnit, kind: str, columns: list[str] | None = None) -> pa.Table:
+        table = _read_arrow(_part(self.out_dir, unit, f"{kind}.arrow"))
+        return table.select(columns) if columns else table
+
+    def record_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per problem, its rows in data/ (and sft) and its rows with step labels (prm)."""
+        tables = [self.read(u, "problems", ["n_records", "n_step_records"]) for u in self.units]
+        both = pa.concat_tables(tables)
+        return tuple(np.asarray(both.column(c), np.int64) for c in ("n_records", "n_step_records"))
+
+    def compact_problems(self) -> pa.Table:
+        """Every problem's compact columns, in unit order, as heap memory (no part stays mapped)."""
+        blocks = []
+        for first in range(0, len(self.units), self.BLOCK):
+            tables = []
+            for unit in self.units[first : first + self.BLOCK]:
+                table = self.read(unit, "problems")
+                tables.append(table.drop_columns([c for c in self.COMPACT_DROP if c in table.column_names]))
+            block = pa.concat_tables(tables).combine_chunks()
+            for name in self.DICTIONARY:
+                position = block.schema.get_field_index(name)
+                block = block.set_column(position, name, pc.dictionary_encode(block.column(name)))
+            blocks.append(block)
+        return pa.concat_tables(blocks).unify_dictionaries()
+
+    def signatures(self, rows: np.ndarray) -> np.ndarray:
+        """MinHash signatures of the given (sorted) global problem rows, read from their units' parts."""
+        out = np.empty((len(rows), NUM_PERM), np.uint32)
+        unit_of = np.searchsorted(self.offsets, rows, side="right") - 1
+        bounds = np.searchsorted(unit_of, np.arange(len(self.units) + 1))
+        for k in np.unique(unit_of).tolist():
+            local = rows[bounds[k] : bounds[k + 1]] - self.offsets[k]
+            column = self.read(self.units[k], "problems", ["minhash"]).column("minhash")
+            out[bounds[k] : bounds[k + 1]] = fixed_list_matrix(column.take(pa.array(local)), NUM_PERM, np.uint32)
+        return out
+
+
 @dataclass
 class Settled:
-    """What the global steps decided: the kept problems, their splits, and why others went."""
+    """What the global steps decided: the kept problems, their rows in the input, their splits, and
+    why others went."""
 
     problems: pa.Table
+    rows: np.ndarray
     splits: list[str]
     drops: list[dict[str, str]]
     counts: dict[str, Any]
     dedup_reasons: list[str | None]
 
 
-def settle_problems(config: PipelineConfig, problems: pa.Table) -> Settled:
-    """The global steps over the compact problems table: dedup, split, leakage, selection."""
+def settle_problems(
+    config: PipelineConfig, problems: pa.Table, signatures_of: Callable[[np.ndarray], np.ndarray] | None = None
+) -> Settled:
+    """The global steps over the compact problems table: dedup, split, leakage, selection.
+
+    `signatures_of(rows)` gives MinHash signatures of input rows (default: from the table, see
+    `diversity.keys`); only near-duplicate candidates are asked for."""
     drops: list[dict[str, str]] = []
+    generated = problems.num_rows
+    rows = np.arange(generated)
 
-    def drop(table: pa.Table, reasons: list[str | None], stage: str) -> pa.Table:
-        for problem_id, reason in zip(table.column("problem_id").to_pylist(), reasons):
-            if reason is not None:
-                drops.append({"id": problem_id, "stage": stage, "reason": reason})
-        return table.filter(pa.array([r is None for r in reasons]))
+    def drop(table: pa.Table, rows: np.ndarray, reasons: list[str | None], stage: str) -> tuple[pa.Table, np.ndarray]:
+        gone = [k for k, reason in enumerate(reasons) if reason is not None]
+        if not gone:
+            return table, rows
+        for problem_id, k in zip(table.column("problem_id").take(pa.array(gone)).to_pylist(), gone):
+            drops.append({"id": problem_id, "stage": stage, "reason": reasons[k]})
+        keep = np.ones(len(reasons), bool)
+        keep[gone] = False
+        return table.filter(pa.array(keep)), rows[keep]
 
-    dedup_reasons = dedup(problems, config.diversity)
-    kept = drop(problems, dedup_reasons, "dedup")
-    after_dedup = kept.num_rows
-    splits = assign(kept, config.splits, config.seed)
-    settled = leakage(kept, splits, config.splits, threshold=config.diversity.threshold)
-    kept = drop(kept, settled["reasons"], "leakage")
+    def signatures_here(rows_now: np.ndarray) -> Callable[[np.ndarray], np.ndarray] | None:
+        return None if signatures_of is None else (lambda r: signatures_of(rows_now[r]))
+
+    dedup_reasons = dedup(problems, config.diversity, signatures_here(rows))
+    problems, rows = drop(problems, rows, dedup_reasons, "dedup")
+    after_dedup = problems.num_rows
+    splits = assign(problems, config.splits, config.seed)
+    settled = leakage(problems, splits, config.splits, config.diversity.threshold, signatures_here(rows))
+    problems, rows = drop(problems, rows, settled["reasons"], "leakage")
     splits = [s for s in settled["splits"] if s is not None]
-    chosen = select(kept, splits, config.diversity, config.seed)
-    kept = drop(kept, [None if keep else "not_selected" for keep in chosen], "select")
+    chosen = select(problems, splits, config.diversity, config.seed, signatures_here(rows))
+    problems, rows = drop(problems, rows, [None if keep else "not_selected" for keep in chosen], "select")
     splits = [s for s, keep in zip(splits, chosen) if keep]
     counts = {
-        "dedup": {"kept_problems": after_dedup, "dropped_problems": problems.num_rows - after_dedup},
+        "dedup": {"kept_problems": after_dedup, "dropped_problems": generated - after_dedup},
         "leakage": {"moved": settled["moved"], "dropped": settled["dropped"], "policy": settled["policy"]},
-        "select": {"kept_problems": kept.num_rows, "dropped_problems": len(chosen) - kept.num_rows},
+        "select": {"kept_problems": problems.num_rows, "dropped_problems": len(chosen) - problems.num_rows},
     }
-    return Settled(kept, splits, drops, counts, dedup_reasons)
+    return Settled(problems, rows, splits, drops, counts, dedup_reasons)
 
 
 def _write_shards(
     config: PipelineConfig,
-    out_dir: Path,
-    units: list[WorkUnit],
-    split_of: dict[str, str],
+    parts: Parts,
+    split_code: np.ndarray,
+    n_records: np.ndarray,
+    n_step_records: np.ndarray,
     split_counts: dict[str, dict[str, int]],
     diversity: DiversityReport,
 ) -> dict[str, list[str]]:
+    """Stream every unit's records and view rows into the split shards; each problem's rows take its
+    split code (rows per problem: n_records for data and sft, n_step_records for prm, one for rl)."""
+    out_dir = parts.out_dir
     views = ["data", *config.output.formats]
     schemas = {"data": RECORD_SCHEMA} | {v: VIEW_SCHEMAS[v] for v in config.output.formats}
     writers = {
@@ -282,33 +358,42 @@ def _write_shards(
         for split, counts in split_counts.items()
         for view in views
     }
+    names = pa.array(["", *SPLITS], pa.string())  # indexed by code + 1
     rl_index: Counter[str] = Counter()
     position = RECORD_SCHEMA.get_field_index("split")
-    for unit in units:
-        table = _read_arrow(_part(out_dir, unit, "records.arrow"))
-        row_splits = [split_of.get(problem_id_of(i), "") for i in table.column("id").to_pylist()]
-        table = table.set_column(position, RECORD_SCHEMA.field("split"), pa.array(row_splits, pa.string()))
+    for k, unit in enumerate(parts.units):
+        here = slice(parts.offsets[k], parts.offsets[k + 1])
+        codes, counts = split_code[here], n_records[here]
+        per_row = {
+            "data": np.repeat(codes, counts),
+            "sft": np.repeat(codes, counts),
+            "rl": codes[counts > 0],
+            "prm": np.repeat(codes, n_step_records[here]),
+        }
+        tables = {view: parts.read(unit, "records" if view == "data" else view) for view in views}
+        for view, table in tables.items():
+            if table.num_rows != len(per_row[view]):
+                raise RuntimeError(f"part {unit.key}: {table.num_rows} {view} rows where the problems table counts {len(per_row[view])}")
+        complete = bool((codes >= 0).all())  # every row ships: the worker's sketches are the unit's
+        if complete:
+            diversity.merge_unit_sketches(sketches_from_table(parts.read(unit, "sketches")))
+        labels = names.take(pa.array(per_row["data"].astype(np.int64) + 1))
+        tables["data"] = tables["data"].set_column(position, RECORD_SCHEMA.field("split"), labels)
         for split in split_counts:
-            rows = table.filter(pa.array([s == split for s in row_splits]))
-            writers["data", split].write(rows)
-            diversity.add_traces(rows)
-            if not config.output.formats:
-                continue
-            records = rows.to_pylist()
-            by_view: dict[str, list[dict[str, Any]]] = {v: [] for v in config.output.formats}
-            previous_problem = None
-            for record in records:
-                problem = problem_id_of(record["id"])
-                if "sft" in by_view:
-                    by_view["sft"].append(sft_row(record, config.output.answer_format))
-                if "rl" in by_view and problem != previous_problem:
-                    by_view["rl"].append(rl_row(record, rl_index[split]))
-                    rl_index[split] += 1
-                if "prm" in by_view and record["step_labels"] is not None:
-                    by_view["prm"].append(prm_row(record))
-                previous_problem = problem
-            for view, view_rows in by_view.items():
-                writers[view, split].write(pa.Table.from_pylist(view_rows, schema=VIEW_SCHEMAS[view]))
+            code = SPLITS.index(split)
+            for view, table in tables.items():
+                rows = table.filter(pa.array(per_row[view] == code))
+                if view == "rl":
+                    rows = place_rl(rows, split, rl_index[split])
+                    rl_index[split] += rows.num_rows
+                writers[view, split].write(rows)
+                if view == "data":
+                    diversity.add_traces(rows, distinct=not complete)
+        kept = codes >= 0
+        if kept.any():
+            questions = parts.read(unit, "problems", ["problem_id", "question"]).filter(pa.array(kept))
+            labels = names.take(pa.array(codes[kept].astype(np.int64) + 1)).to_pylist()
+            diversity.add_questions(questions.column("question"), questions.column("problem_id"), labels, distinct=not complete)
     files: dict[str, list[str]] = {}
     for (view, _split), writer in writers.items():
         files.setdefault(view, []).extend(str(p.relative_to(out_dir)) for p in writer.close())

@@ -17,6 +17,9 @@ import pyarrow as pa
 
 from cotsynth import tasks
 from cotsynth.config import PipelineConfig
+from cotsynth.diversity.keys import key_columns
+from cotsynth.diversity.sketch import sketches_table, unit_sketches
+from cotsynth.output.views import unit_views
 from cotsynth.pipeline.units import WorkUnit
 from cotsynth.schema import dumps, to_table
 from cotsynth.tasks.base import Problem
@@ -37,7 +40,7 @@ PROBLEMS_SCHEMA = pa.schema(
         ("n_records", pa.int32()),  # rows this problem contributes to data/ (after verification)
         ("n_step_records", pa.int32()),  # of which carry step labels (rows of the prm view)
     ]
-)
+)  # then the question keys of `diversity.keys`: exact_key, lsh_bands, minhash
 
 
 class GenerateProblems:
@@ -140,6 +143,8 @@ class UnitResult:
     records: pa.Table
     problems: pa.Table
     stats: dict[str, Any] = field(default_factory=dict)
+    views: dict[str, pa.Table] = field(default_factory=dict)  # the unit's rows of each training view
+    sketches: pa.Table | None = None  # distinct-n sketches of its questions and CoTs, for the report
 
 
 class UnitProcessor:
@@ -218,4 +223,14 @@ class UnitProcessor:
         }
         if teacher_stats:
             stats["teacher"] = teacher_stats
-        return UnitResult(unit, to_table(records), pa.Table.from_pylist(problem_rows, schema=PROBLEMS_SCHEMA), stats)
+        started = time.perf_counter()
+        problem_table = pa.Table.from_pylist(problem_rows, schema=PROBLEMS_SCHEMA)
+        for name, column in key_columns(problem_table.column("question"), self.config.diversity.threshold).items():
+            problem_table = problem_table.append_column(name, column)
+        output = self.config.output
+        views = unit_views(records, output.formats, output.answer_format)
+        table = to_table(records)
+        sketches = sketches_table(unit_sketches(problem_table.column("question"), table.column("cot")))
+        timings["output"] += time.perf_counter() - started
+        stats["seconds"] = dict(timings)
+        return UnitResult(unit, table, problem_table, stats, views, sketches)

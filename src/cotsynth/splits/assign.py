@@ -37,7 +37,7 @@ def assign(problems: pa.Table, config: SplitsConfig, seed: int) -> list[str]:
     if config.validation_fraction > 0:
         train = ~test
         share = config.validation_fraction / max(train.mean(), 1e-12)
-        u = unit_hash(seed, problems.column("problem_id").to_pylist(), "validation")
+        u = unit_hash(seed, problems.column("problem_id"), "validation")
         splits[train & (u < share)] = "validation"
     check(problems, splits, config.strategy)
     return splits.tolist()

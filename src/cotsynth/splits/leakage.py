@@ -8,12 +8,15 @@ for compositional splits, where moving a test row into train would leak a held-o
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
 
 from cotsynth.diversity.dedup import exact_representatives
+from cotsynth.diversity.keys import question_keys
 from cotsynth.diversity.metrics import SPLITS, split_codes
-from cotsynth.diversity.minhash import near_pairs, signatures
+from cotsynth.diversity.minhash import near_pairs
 from cotsynth.splits.config import SplitsConfig
 from cotsynth.splits.errors import SplitError
 
@@ -26,7 +29,13 @@ def _components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def leakage(problems: pa.Table, splits: list[str], config: SplitsConfig, threshold: float = 0.9) -> dict:
+def leakage(
+    problems: pa.Table,
+    splits: list[str],
+    config: SplitsConfig,
+    threshold: float = 0.9,
+    signatures_of: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> dict:
     """Settle duplicates that cross splits. Returns a JSON-able dict:
 
     `splits` (per row the new split, or None if dropped), `reasons` (per row None or
@@ -34,10 +43,11 @@ def leakage(problems: pa.Table, splits: list[str], config: SplitsConfig, thresho
     """
     n = problems.num_rows
     policy = config.leakage if config.leakage != "auto" else ("move" if config.strategy == "iid" else "drop")
-    questions = problems.column("question")
-    exact = exact_representatives(questions)
+    keys = question_keys(problems, threshold, signatures_of)
+    exact = exact_representatives(keys.exact)
     unique = np.flatnonzero(exact == np.arange(n))
-    ni, nj, _ = near_pairs(signatures(questions.take(pa.array(unique))), threshold)
+    distinct = keys.take(unique)
+    ni, nj, _ = near_pairs(distinct.bands, distinct.signatures_of, threshold)
     i = np.concatenate([exact, unique[ni]])
     j = np.concatenate([np.arange(n), unique[nj]])
     comp = _components(n, i, j) if n else np.empty(0, np.int64)
@@ -55,15 +65,16 @@ def leakage(problems: pa.Table, splits: list[str], config: SplitsConfig, thresho
     train_owner[comp[train_rows[::-1]]] = train_rows[::-1]  # earliest train row of each component
     owner = np.where(owner < 0, train_owner[comp], owner)
 
-    ids = problems.column("problem_id").to_pylist()
     out_splits: list[str | None] = list(splits)
     reasons: list[str | None] = [None] * n
-    for k in np.flatnonzero(crossing).tolist():
+    rows = np.flatnonzero(crossing)
+    owners = problems.column("problem_id").take(pa.array(owner[rows])).to_pylist()
+    for k, of in zip(rows.tolist(), owners):
         if policy == "move":
             out_splits[k] = SPLITS[int(target[k])]
         else:
             out_splits[k] = None
-            reasons[k] = f"leak_of:{ids[int(owner[k])]}"
+            reasons[k] = f"leak_of:{of}"
     if not any(x == "test" for x in out_splits):
         raise SplitError("test split is empty after removing duplicates of train problems from it")
     return {

@@ -16,7 +16,7 @@ from cotsynth.splits.errors import SplitError
 
 def iid(problems: pa.Table, test_fraction: float, seed: int) -> np.ndarray:
     """Test where blake2b(seed, problem_id) < test_fraction: adding a problem never moves another."""
-    return unit_hash(seed, problems.column("problem_id").to_pylist(), "split") < test_fraction
+    return unit_hash(seed, problems.column("problem_id"), "split") < test_fraction
 
 
 def knob_values(problems: pa.Table, knob: str) -> np.ndarray:
