@@ -93,6 +93,11 @@ def run(pipeline, out_dir, executor, ray_address, workers, limit, resume, overwr
             fail(str(err))
         except SplitError as err:
             fail(f"{path}: splits: {err} (the generated units are kept: fix the config and rerun with --resume)")
+        except OSError as err:  # a full disk, a file size limit, a lost mount: the finished units are safe
+            fail(
+                f"writing {err.filename or options.out_dir}: {err.strerror or err}; the finished units are kept in "
+                f"{options.out_dir / '.cotsynth'}: free space and rerun with --resume"
+            )
     _summary(manifest, options.out_dir, time.perf_counter() - started)
 
 

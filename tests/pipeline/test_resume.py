@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from click.testing import CliRunner
 
 from cotsynth.cli import main
 
-PROBLEMS = 2_500  # 10 units of 250
+PROBLEMS = 2_500  # 25 units of 100
 
 
 def parquet_bytes(folder: Path) -> dict[str, bytes]:
@@ -40,12 +41,13 @@ def uninterrupted(pipeline, tmp_path_factory) -> dict[str, bytes]:
     return parquet_bytes(out)
 
 
-def start(pipeline: Path, out: Path, *extra: str) -> subprocess.Popen:
+def start(pipeline: Path, out: Path, *extra: str, preexec_fn=None) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "cotsynth.cli", "run", str(pipeline), "--executor", "local", "--out", str(out), *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, killed as a whole
+        preexec_fn=preexec_fn,
     )
 
 
@@ -95,3 +97,22 @@ def test_resume_refuses_a_different_config(pipeline, tmp_path, tiny_document):
     result = CliRunner().invoke(main, ["run", str(pipeline), "--executor", "local", "--out", str(out), "--resume"])
     assert result.exit_code == 2
     assert "different config" in result.output
+
+
+def test_full_disk_fails_cleanly_and_resume_completes(pipeline, uninterrupted, tmp_path):
+    """Once 3 units are saved, the run's files may no longer grow (RLIMIT_FSIZE 0: every write fails
+    as on a full disk). It must stop with a one-line error naming --resume; the resumed run is whole."""
+    out = tmp_path / "out"
+    process = start(pipeline, out, preexec_fn=lambda: signal.signal(signal.SIGXFSZ, signal.SIG_IGN))
+    deadline = time.monotonic() + 120
+    while len(list((out / ".cotsynth" / "parts").glob("*.stats.json"))) < 3:
+        assert process.poll() is None and time.monotonic() < deadline, "the run ended before the disk filled"
+        time.sleep(0.002)
+    resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
+    assert process.wait(timeout=120) == 2
+    error = process.stderr.read().decode()
+    assert "--resume" in error and "Traceback" not in error, error
+    assert not (out / "manifest.json").exists()
+    resumed = start(pipeline, out, "--resume")
+    assert resumed.wait() == 0, resumed.stderr.read().decode()
+    assert parquet_bytes(out) == uninterrupted
