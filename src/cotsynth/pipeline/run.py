@@ -360,7 +360,7 @@ def _write_shards(
     }
     names = pa.array(["", *SPLITS], pa.string())  # indexed by code + 1
     rl_index: Counter[str] = Counter()
-    position = RECORD_SCHEMA.get_field_index("split")
+    split_field = RECORD_SCHEMA.get_field_index("split")
     for k, unit in enumerate(parts.units):
         here = slice(parts.offsets[k], parts.offsets[k + 1])
         codes, counts = split_code[here], n_records[here]
@@ -374,11 +374,12 @@ def _write_shards(
         for view, table in tables.items():
             if table.num_rows != len(per_row[view]):
                 raise RuntimeError(f"part {unit.key}: {table.num_rows} {view} rows where the problems table counts {len(per_row[view])}")
-        complete = bool((codes >= 0).all())  # every row ships: the worker's sketches are the unit's
+        kept = codes >= 0
+        complete = bool(kept.all())  # every row ships: the worker's sketches are the unit's
         if complete:
             diversity.merge_unit_sketches(sketches_from_table(parts.read(unit, "sketches")))
         labels = names.take(pa.array(per_row["data"].astype(np.int64) + 1))
-        tables["data"] = tables["data"].set_column(position, RECORD_SCHEMA.field("split"), labels)
+        tables["data"] = tables["data"].set_column(split_field, RECORD_SCHEMA.field("split"), labels)
         for split in split_counts:
             code = SPLITS.index(split)
             for view, table in tables.items():
@@ -389,7 +390,6 @@ def _write_shards(
                 writers[view, split].write(rows)
                 if view == "data":
                     diversity.add_traces(rows, distinct=not complete)
-        kept = codes >= 0
         if kept.any():
             questions = parts.read(unit, "problems", ["problem_id", "question"]).filter(pa.array(kept))
             labels = names.take(pa.array(codes[kept].astype(np.int64) + 1)).to_pylist()
