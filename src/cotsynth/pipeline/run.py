@@ -190,10 +190,11 @@ def _finalize(config: PipelineConfig, out_dir: Path, units: list[WorkUnit]) -> t
         here = split_code == code
         if not here.any():
             continue
+        rows = int(n_records[here].sum())
         split_counts[split] = {
             "problems": int(here.sum()),
-            "data": int(n_records[here].sum()),
-            "sft": int(n_records[here].sum()),  # one sft row per record
+            "data": rows,
+            "sft": rows,  # one sft row per record
             "rl": int((n_records[here] > 0).sum()),
             "prm": int(n_step_records[here].sum()),
         }
@@ -358,15 +359,17 @@ def _write_shards(
         for split, counts in split_counts.items()
         for view in views
     }
-    names = pa.array(["", *SPLITS], pa.string())  # indexed by code + 1
+    names = pa.array(["", *SPLITS], pa.string())
+    label = lambda codes: names.take(pa.array(codes.astype(np.int64) + 1))  # noqa: E731  (code -1: dropped)
     rl_index: Counter[str] = Counter()
     split_field = RECORD_SCHEMA.get_field_index("split")
     for k, unit in enumerate(parts.units):
         here = slice(parts.offsets[k], parts.offsets[k + 1])
         codes, counts = split_code[here], n_records[here]
+        per_record = np.repeat(codes, counts)
         per_row = {
-            "data": np.repeat(codes, counts),
-            "sft": np.repeat(codes, counts),
+            "data": per_record,
+            "sft": per_record,
             "rl": codes[counts > 0],
             "prm": np.repeat(codes, n_step_records[here]),
         }
@@ -378,8 +381,7 @@ def _write_shards(
         complete = bool(kept.all())  # every row ships: the worker's sketches are the unit's
         if complete:
             diversity.merge_unit_sketches(sketches_from_table(parts.read(unit, "sketches")))
-        labels = names.take(pa.array(per_row["data"].astype(np.int64) + 1))
-        tables["data"] = tables["data"].set_column(split_field, RECORD_SCHEMA.field("split"), labels)
+        tables["data"] = tables["data"].set_column(split_field, RECORD_SCHEMA.field("split"), label(per_record))
         for split in split_counts:
             code = SPLITS.index(split)
             for view, table in tables.items():
@@ -392,8 +394,8 @@ def _write_shards(
                     diversity.add_traces(rows, distinct=not complete)
         if kept.any():
             questions = parts.read(unit, "problems", ["problem_id", "question"]).filter(pa.array(kept))
-            labels = names.take(pa.array(codes[kept].astype(np.int64) + 1)).to_pylist()
-            diversity.add_questions(questions.column("question"), questions.column("problem_id"), labels, distinct=not complete)
+            splits = label(codes[kept]).to_pylist()
+            diversity.add_questions(questions.column("question"), questions.column("problem_id"), splits, distinct=not complete)
     files: dict[str, list[str]] = {}
     for (view, _split), writer in writers.items():
         files.setdefault(view, []).extend(str(p.relative_to(out_dir)) for p in writer.close())
