@@ -1,8 +1,10 @@
 import numpy as np
 import pyarrow as pa
+import pytest
 from datasketch import MinHash, MinHashLSH
 
 from cotsynth.diversity import DiversityConfig, dedup
+from cotsynth.diversity.keys import key_columns, question_keys
 from cotsynth.diversity.minhash import bands, shingles, signatures
 from cotsynth.diversity.text import exact_keys
 
@@ -65,3 +67,18 @@ def test_planted_near_duplicates_recall_and_agreement_with_datasketch_lsh(proble
 def test_deterministic(problems):
     cfg = DiversityConfig(dedup="minhash")
     assert dedup(problems, cfg) == dedup(problems, cfg)
+
+
+def test_key_columns_stand_for_the_questions_at_their_threshold():
+    """The worker's key columns give the same dedup as the questions, and say which threshold they
+    were made for: keys of another threshold are refused, not silently misread."""
+    base = "Start with 12, then add 7, then multiply by 3, then subtract 5, then divide by 2, and show your work."
+    qs = [base, base.upper(), "Please " + base, "What is 3 + 4?"]
+    keyed = table(qs)
+    keys = key_columns(keyed.column("question"), 0.8)
+    for field, column in zip(keys.schema, keys.columns):
+        keyed = keyed.append_column(field, column)
+    config = DiversityConfig(dedup="minhash", threshold=0.8)
+    assert dedup(keyed.drop_columns(["question"]), config) == dedup(table(qs), config) == [None, "exact_duplicate_of:p0", "near_duplicate_of:p0", None]
+    with pytest.raises(ValueError, match="made for threshold 0.8, not 0.7"):
+        question_keys(keyed, 0.7)

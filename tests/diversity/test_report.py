@@ -7,6 +7,7 @@ import pyarrow as pa
 
 from cotsynth.diversity import DiversityConfig, DiversityReport, compare_selection, render_summary, report, select
 from cotsynth.diversity.metrics import chernoff_divergence, entropy
+from cotsynth.diversity.reporting import report_part
 from cotsynth.diversity.sketch import HyperLogLog
 from cotsynth.diversity.text import splitmix64
 from cotsynth.diversity.vendi import dual_vendi, exact_features, exact_vendi, hashed_features
@@ -83,6 +84,30 @@ def test_streaming_is_order_independent(small):
     for batch in reversed(batches):
         b.add_traces(batch)
     assert a.finish() == b.finish()
+
+
+def test_unit_parts_merge_to_the_report_of_all_rows(small):
+    """Workers fold each unit's rows into a report part (`report_part`) and the driver merges them in
+    unit order: the report equals the one folded row by row in one place, samples included."""
+    splits = assign(small, SplitsConfig(), 0)
+    cfg = DiversityConfig(sample_size=100, embed="off")
+    batches = traces_for(small, splits, rows=250)
+    whole = DiversityReport(cfg, seed=4)
+    whole.add_problems(small, splits)
+    for batch in batches:
+        whole.add_traces(batch)
+
+    merged = DiversityReport(cfg, seed=4)
+    merged.add_problems(small.drop_columns(["question"]), splits)
+    for start in range(0, small.num_rows, 250):
+        unit = small.slice(start, 250)
+        traces = pa.concat_tables([pa.Table.from_batches([b]) for b in batches[2 * start // 250 : 2 * start // 250 + 2]], promote_options="default")
+        part = report_part(cfg, 4, traces, unit.column("question").combine_chunks(),
+                           unit.column("problem_id").combine_chunks(), splits[start : start + 250])
+        merged.merge(part)
+    assert merged._q_sample.first(10**6) == whole._q_sample.first(10**6)
+    assert merged._cot_sample.smallest(10**6) == whole._cot_sample.smallest(10**6)
+    assert merged.finish() == whole.finish()
 
 
 def test_selection_beats_random_on_compound_coverage(clean):

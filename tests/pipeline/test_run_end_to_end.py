@@ -32,7 +32,9 @@ def run(config: dict, out: Path, **options) -> dict:
 
 
 def file_bytes(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.parquet"))}
+    """The shards, the report (its sample metrics run on the Ray workers), the drops and the plots."""
+    paths = [*folder.rglob("*.parquet"), *folder.glob("plots/*.png"), folder / "report.json", folder / "drops.jsonl"]
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(paths)}
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,11 @@ def parquet_bytes(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.parquet"))}
 
 
+def report_bytes(folder: Path) -> bytes:
+    """report.json: at 1,500 problems its Vendi scores take the eigensolves of the large samples."""
+    return (folder / "report.json").read_bytes()
+
+
 def test_killed_ray_worker_is_retried_without_loss(ray_session, tmp_path, tiny_document):
     document = json.loads(json.dumps(tiny_document))
     document["tasks"][0]["count"] = 1_500  # 6 units
@@ -59,4 +64,5 @@ def test_killed_ray_worker_is_retried_without_loss(ray_session, tmp_path, tiny_d
     assert "manifest" in outcome, "the run must survive a killed worker"
     assert killed is not None, "the run ended before a worker could be killed; enlarge the config"
     assert parquet_bytes(out) == parquet_bytes(expected_out)
+    assert report_bytes(out) == report_bytes(expected_out)
     assert outcome["manifest"]["counts"]["generate"]["problems"] == 1_500

@@ -24,15 +24,20 @@ def exact_hashes(questions: pa.Array | pa.ChunkedArray | list[str]) -> np.ndarra
     return hash_strings(exact_keys(questions))
 
 
-def key_columns(questions: pa.Array | pa.ChunkedArray, threshold: float) -> dict[str, pa.Array]:
-    """The key columns of a unit's problems table, as the worker writes them."""
+def key_columns(questions: pa.Array | pa.ChunkedArray, threshold: float) -> pa.Table:
+    """The key columns of a unit's problems table, as the worker writes them. The band keys' field
+    records the threshold they were made for, so a reader checks it without recomputing the bands."""
     sig = signatures(questions)
     keys = band_keys(sig, threshold)
-    return {
-        "exact_key": pa.array(exact_hashes(questions), pa.uint64()),
-        "lsh_bands": pa.FixedSizeListArray.from_arrays(pa.array(keys.reshape(-1)), keys.shape[1]),
-        "minhash": pa.FixedSizeListArray.from_arrays(pa.array(sig.reshape(-1)), NUM_PERM),
-    }
+    band_field = pa.field("lsh_bands", pa.list_(pa.uint32(), keys.shape[1]), metadata={"threshold": repr(threshold)})
+    return pa.Table.from_arrays(
+        [
+            pa.array(exact_hashes(questions), pa.uint64()),
+            pa.FixedSizeListArray.from_arrays(pa.array(keys.reshape(-1)), keys.shape[1]),
+            pa.FixedSizeListArray.from_arrays(pa.array(sig.reshape(-1)), NUM_PERM),
+        ],
+        schema=pa.schema([pa.field("exact_key", pa.uint64()), band_field, pa.field("minhash", pa.list_(pa.uint32(), NUM_PERM))]),
+    )
 
 
 def fixed_list_matrix(column: pa.Array | pa.ChunkedArray, width: int, dtype: type) -> np.ndarray:
@@ -62,8 +67,12 @@ def question_keys(
         questions = problems.column("question")
         sig = signatures(questions)
         return QuestionKeys(exact_hashes(questions), band_keys(sig, threshold), lambda rows: sig[rows])
-    width = bands(threshold)[0]
-    if problems.schema.field("lsh_bands").type.list_size != width:
+    band_field = problems.schema.field("lsh_bands")
+    width = band_field.type.list_size
+    made_for = (band_field.metadata or {}).get(b"threshold")
+    if made_for is not None and float(made_for) != threshold:
+        raise ValueError(f"lsh_bands were made for threshold {float(made_for)}, not {threshold}")
+    if made_for is None and bands(threshold)[0] != width:
         raise ValueError(f"lsh_bands were made for another threshold than {threshold} ({width} bands)")
     if signatures_of is None:
         if "minhash" in names:

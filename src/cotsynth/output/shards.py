@@ -67,7 +67,7 @@ class ShardWriter:
         return self.paths
 
     def _write_group(self, rows: int) -> None:
-        combined = pa.concat_tables(self._buffer).combine_chunks()
+        combined = pa.concat_tables(self._buffer)  # chunks as they came: the writer takes them without a copy
         group, rest = combined.slice(0, rows), combined.slice(rows)
         self._buffer, self._buffered = ([rest] if rest.num_rows else []), rest.num_rows
         if self._writer is None:

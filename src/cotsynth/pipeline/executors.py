@@ -1,23 +1,28 @@
-"""Executors run the unit processor over work units; the stages never know which one runs them.
+"""Executors run the pipeline's work; the stages never know which one runs them.
 
-`local` runs in this process (tests, tiny runs). `ray` runs a pool of Ray actors, embedded on this
-machine by default or joined to a cluster (`--ray-address` / `RAY_ADDRESS`). Both yield the same
-`UnitResult`s (in completion order: the driver orders them by unit), so the output bytes match.
+Two kinds of work: `map` runs the unit processor over work units (yielding `UnitResult`s in
+completion order: the driver orders them by unit), and `imap` runs a pure function over argument
+tuples, results in order (the finalize steps: folding each unit's shipped rows into the report, the
+report's sample metrics). `local` runs both in this process (tests, tiny runs). `ray` runs them on
+one pool of Ray actors, kept from the first unit to the last report job, embedded on this machine by
+default or joined to a cluster (`--ray-address` / `RAY_ADDRESS`). The output bytes match.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from cotsynth.config import PipelineConfig, parse_config
 from cotsynth.pipeline.stages import UnitProcessor, UnitResult
 from cotsynth.pipeline.units import WorkUnit
 
 
-UNITS_IN_FLIGHT = 2  # per Ray actor: the next unit is queued while one runs
+UNITS_IN_FLIGHT = 2  # per Ray actor: the next call is queued while one runs
 
 
 class LocalExecutor:
@@ -33,6 +38,9 @@ class LocalExecutor:
         for unit in units:
             yield processor(unit)
 
+    def imap(self, fn: Callable, items: Iterable[tuple]) -> Iterator[Any]:
+        return (fn(*args) for args in items)
+
     def shutdown(self) -> None:
         """Nothing to release: the stages ran in this process."""
 
@@ -41,13 +49,21 @@ class LocalExecutor:
 
 
 class UnitWorker:
-    """The Ray actor: one UnitProcessor per worker process, fed one unit per call."""
+    """The Ray actor: processes units (one UnitProcessor per config, rebuilt after a restart) and runs
+    the pure finalize calls."""
 
-    def __init__(self, config_json: str, parallel_units: int = 1):
-        self.processor = UnitProcessor(parse_config(json.loads(config_json)), parallel_units)
+    def __init__(self) -> None:
+        self.config_json: str | None = None
+        self.processor: UnitProcessor | None = None
 
-    def process(self, task_index: int, start: int, stop: int) -> UnitResult:
+    def process(self, config_json: str, parallel_units: int, task_index: int, start: int, stop: int) -> UnitResult:
+        if config_json != self.config_json:
+            self.processor = UnitProcessor(parse_config(json.loads(config_json)), parallel_units)
+            self.config_json = config_json
         return self.processor(WorkUnit(task_index, start, stop))
+
+    def call(self, fn: Callable, *args: Any) -> Any:
+        return fn(*args)
 
 
 def _absolute_paths(config: PipelineConfig) -> dict:
@@ -73,6 +89,7 @@ class RayExecutor:
         self.address = resolve_ray_address(address)
         self.workers = workers or 0
         self.started_ray = False
+        self.actors: list = []
 
     def _init(self) -> None:
         import ray
@@ -90,50 +107,101 @@ class RayExecutor:
             self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
         logging.getLogger("ray").setLevel(logging.ERROR)
 
+    def _pool(self, num_cpus: float = 1) -> list:
+        """The actors, started on first use and kept until shutdown. A dead actor is restarted and
+        its call retried by Ray (max_restarts / max_task_retries): every call is a pure function of
+        its arguments, so no unit is lost or done twice."""
+        if not self.actors:
+            import ray
+
+            self._init()
+            worker = ray.remote(UnitWorker).options(num_cpus=num_cpus, max_restarts=-1, max_task_retries=-1)
+            self.actors = [worker.remote() for _ in range(self.workers)]
+        return self.actors
+
     def map(self, config: PipelineConfig, units: list[WorkUnit]) -> Iterator[UnitResult]:
         """A pool of actors fed from a queue, a few units in flight each so none waits between units.
 
         Plain actors rather than Ray Data: on this 2-core machine Ray Data's actor pool kept each
-        worker ~70% busy (59% scaling), plain actors ~82%. A dead actor is restarted and its unit
-        retried by Ray (max_restarts / max_task_retries), so no unit is lost or done twice.
+        worker ~70% busy (59% scaling), plain actors ~82%.
         """
         if not units:
             return
         import ray
 
-        self._init()
-        size = min(self.workers, len(units))
         # Teacher stages wait on the network: fractional CPUs, or a pool claiming every CPU can hang
         # (ray#44687); each actor keeps its share of max_concurrency in flight.
         teacher = any(t.source == "teacher" for t in config.traces)
-        worker = ray.remote(UnitWorker).options(
-            num_cpus=0.25 if teacher else 1, max_restarts=-1, max_task_retries=-1
-        )
-        config_json = json.dumps(_absolute_paths(config))
-        actors = [worker.remote(config_json, size) for _ in range(size)]
+        actors = self._pool(num_cpus=0.25 if teacher else 1)
+        config_json = ray.put(json.dumps(_absolute_paths(config)))
         queue = list(reversed(units))
         pending: dict = {}
 
         def submit(actor) -> None:
             if queue:
                 unit = queue.pop()
-                pending[actor.process.remote(unit.task_index, unit.start, unit.stop)] = actor
+                call = actor.process.remote(config_json, len(actors), unit.task_index, unit.start, unit.stop)
+                pending[call] = actor
 
         for actor in actors:
             for _ in range(UNITS_IN_FLIGHT):
                 submit(actor)
-        try:
-            while pending:
-                (done,), _ = ray.wait(list(pending), num_returns=1)
-                actor = pending.pop(done)
-                result = ray.get(done)
-                submit(actor)
-                yield result
-        finally:
-            for actor in actors:
-                ray.kill(actor)
+        while pending:
+            (done,), _ = ray.wait(list(pending), num_returns=1)
+            actor = pending.pop(done)
+            result = ray.get(done)
+            submit(actor)
+            yield result
+
+    def imap(self, fn: Callable, items: Iterable[tuple]) -> Iterator[Any]:
+        """fn(*args) for each tuple on the actors, results in order. Calls are submitted before this
+        returns, so the caller can work meanwhile: all of a list at once (it is in memory already);
+        from an iterator at most UNITS_IN_FLIGHT per actor, drawn only as fast as results are taken."""
+        import ray
+
+        actors = self._pool()
+        window = len(items) if isinstance(items, (list, tuple)) else UNITS_IN_FLIGHT
+        items = iter(items)
+        load = [0] * len(actors)
+        pending: dict = {}  # call -> (index, actor)
+        finished: dict[int, Any] = {}  # index -> call
+        submitted = 0
+
+        def fill() -> None:
+            nonlocal submitted
+            while True:
+                k = min(range(len(actors)), key=lambda k: load[k])  # the least loaded, first on ties
+                if load[k] >= window:
+                    return
+                args = next(items, None)
+                if args is None:
+                    return
+                pending[actors[k].call.remote(fn, *args)] = (submitted, k)
+                load[k] += 1
+                submitted += 1
+
+        def results() -> Iterator[Any]:
+            for index in itertools.count():
+                while index not in finished:
+                    if not pending:
+                        return
+                    (done,), _ = ray.wait(list(pending), num_returns=1)
+                    position, k = pending.pop(done)
+                    finished[position] = done
+                    load[k] -= 1
+                    fill()
+                yield ray.get(finished.pop(index))
+
+        fill()
+        return results()
 
     def shutdown(self) -> None:
+        if self.actors:
+            import ray
+
+            for actor in self.actors:
+                ray.kill(actor)
+            self.actors = []
         if self.started_ray:
             import ray
 

@@ -15,7 +15,7 @@ import platform
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -30,7 +30,7 @@ from cotsynth.diversity import DiversityReport, dedup, render_summary, select
 from cotsynth.diversity.keys import fixed_list_matrix
 from cotsynth.diversity.metrics import SPLITS, split_codes
 from cotsynth.diversity.minhash import NUM_PERM
-from cotsynth.diversity.sketch import sketches_from_table
+from cotsynth.diversity.reporting import report_part
 from cotsynth.output import card
 from cotsynth.output.shards import ShardWriter, write_text_atomic
 from cotsynth.output.views import VIEW_SCHEMAS, place_rl
@@ -147,12 +147,11 @@ def run_pipeline(
             _save_unit(out_dir, result)
             if on_unit:
                 on_unit(result)
+        map_seconds = time.perf_counter() - map_started
+        finalize_started = time.perf_counter()
+        manifest, report = _finalize(config, out_dir, units, executor.imap)
     finally:
         executor.shutdown()
-    map_seconds = time.perf_counter() - map_started
-
-    finalize_started = time.perf_counter()
-    manifest, report = _finalize(config, out_dir, units)
     manifest.update(
         run_hash=identity,
         limit=options.limit,
@@ -168,7 +167,14 @@ def run_pipeline(
     return manifest
 
 
-def _finalize(config: PipelineConfig, out_dir: Path, units: list[WorkUnit]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _finalize(
+    config: PipelineConfig, out_dir: Path, units: list[WorkUnit], imap: Callable
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The global steps and the output.
+
+    `imap` (an executor's ordered map) runs the report's work: each unit's shipped rows are folded
+    into a report part, then the sample metrics (Vendi, self-BLEU) start; on Ray both run on the
+    workers, the metrics while the driver writes the shards and draws the plots."""
     for derived in ("data", *VIEW_SCHEMAS, "plots"):  # rebuilt from the parts: clear any interrupted attempt
         shutil.rmtree(out_dir / derived, ignore_errors=True)
     stats = [json.loads(_part(out_dir, u, "stats.json").read_text()) for u in units]
@@ -198,7 +204,10 @@ def _finalize(config: PipelineConfig, out_dir: Path, units: list[WorkUnit]) -> t
             "rl": int((n_records[here] > 0).sum()),
             "prm": int(n_step_records[here].sum()),
         }
-    files = _write_shards(config, parts, split_code, n_records, n_step_records, split_counts, diversity)
+    for part in imap(report_part, _report_inputs(config, parts, split_code, n_records)):
+        diversity.merge(part)
+    diversity.start_samples(imap)
+    files = _write_shards(config, parts, split_code, n_records, n_step_records, split_counts)
     report = diversity.finish(out_dir)
     write_text_atomic(out_dir / "report.json", json.dumps(report, indent=2, sort_keys=True) + "\n")
     write_text_atomic(out_dir / "drops.jsonl", "".join(dumps(d) + "\n" for d in drops))
@@ -340,6 +349,38 @@ def settle_problems(
     return Settled(problems, rows, splits, drops, counts, dedup_reasons)
 
 
+_SPLIT_NAMES = pa.array(["", *SPLITS], pa.string())
+
+
+def _split_labels(codes: np.ndarray) -> pa.Array:
+    """Split names of split codes (code -1, dropped: the empty string)."""
+    return _SPLIT_NAMES.take(pa.array(codes.astype(np.int64) + 1))
+
+
+def _report_inputs(config: PipelineConfig, parts: Parts, split_code: np.ndarray, n_records: np.ndarray) -> Iterator[tuple]:
+    """Per unit with shipped rows, the arguments of its `report_part`: its shipped traces and kept
+    questions with their splits, and the worker's sketches when every row ships."""
+    for k, unit in enumerate(parts.units):
+        codes = split_code[parts.offsets[k] : parts.offsets[k + 1]]
+        kept = codes >= 0
+        if not kept.any():
+            continue
+        per_record = np.repeat(codes, n_records[parts.offsets[k] : parts.offsets[k + 1]])
+        shipped = per_record >= 0
+        traces = parts.read(unit, "records", ["granularity", "cot", "cot_steps"]).filter(pa.array(shipped))
+        traces = traces.append_column("split", _split_labels(per_record[shipped]))
+        questions = parts.read(unit, "problems", ["problem_id", "question"]).filter(pa.array(kept))
+        yield (
+            config.diversity,
+            config.seed,
+            traces,
+            questions.column("question").combine_chunks(),
+            questions.column("problem_id").combine_chunks(),
+            _split_labels(codes[kept]).to_pylist(),
+            parts.read(unit, "sketches") if kept.all() else None,
+        )
+
+
 def _write_shards(
     config: PipelineConfig,
     parts: Parts,
@@ -347,7 +388,6 @@ def _write_shards(
     n_records: np.ndarray,
     n_step_records: np.ndarray,
     split_counts: dict[str, dict[str, int]],
-    diversity: DiversityReport,
 ) -> dict[str, list[str]]:
     """Stream every unit's records and view rows into the split shards; each problem's rows take its
     split code (rows per problem: n_records for data and sft, n_step_records for prm, one for rl)."""
@@ -359,8 +399,6 @@ def _write_shards(
         for split, counts in split_counts.items()
         for view in views
     }
-    names = pa.array(["", *SPLITS], pa.string())
-    label = lambda codes: names.take(pa.array(codes.astype(np.int64) + 1))  # noqa: E731  (code -1: dropped)
     rl_index: Counter[str] = Counter()
     split_field = RECORD_SCHEMA.get_field_index("split")
     for k, unit in enumerate(parts.units):
@@ -376,12 +414,10 @@ def _write_shards(
         tables = {view: parts.read(unit, "records" if view == "data" else view) for view in views}
         for view, table in tables.items():
             if table.num_rows != len(per_row[view]):
-                raise RuntimeError(f"part {unit.key}: {table.num_rows} {view} rows where the problems table counts {len(per_row[view])}")
-        kept = codes >= 0
-        complete = bool(kept.all())  # every row ships: the worker's sketches are the unit's
-        if complete:
-            diversity.merge_unit_sketches(sketches_from_table(parts.read(unit, "sketches")))
-        tables["data"] = tables["data"].set_column(split_field, RECORD_SCHEMA.field("split"), label(per_record))
+                raise RuntimeError(
+                    f"part {unit.key}: {table.num_rows} {view} rows where the problems table counts {len(per_row[view])}"
+                )
+        tables["data"] = tables["data"].set_column(split_field, RECORD_SCHEMA.field("split"), _split_labels(per_record))
         for split in split_counts:
             code = SPLITS.index(split)
             for view, table in tables.items():
@@ -390,12 +426,6 @@ def _write_shards(
                     rows = place_rl(rows, split, rl_index[split])
                     rl_index[split] += rows.num_rows
                 writers[view, split].write(rows)
-                if view == "data":
-                    diversity.add_traces(rows, distinct=not complete)
-        if kept.any():
-            questions = parts.read(unit, "problems", ["problem_id", "question"]).filter(pa.array(kept))
-            splits = label(codes[kept]).to_pylist()
-            diversity.add_questions(questions.column("question"), questions.column("problem_id"), splits, distinct=not complete)
     files: dict[str, list[str]] = {}
     for (view, _split), writer in writers.items():
         files.setdefault(view, []).extend(str(p.relative_to(out_dir)) for p in writer.close())

@@ -155,10 +155,12 @@ class UnitProcessor:
         self.generate = GenerateProblems(config)
         self.render = RenderSymbolicTraces(config)
         self.verify = VerifyTraces()
-        # Imported here: the teacher stage (openai, aiohttp) costs nothing to symbolic-only runs.
-        from cotsynth.teacher.stage import TeacherStage
+        self.teachers = []
+        if any(spec.source == "teacher" for spec in config.traces):
+            # Imported only here: the teacher stage (openai, aiohttp) costs symbolic-only runs nothing.
+            from cotsynth.teacher.stage import TeacherStage
 
-        self.teachers = [TeacherStage(config, spec, parallel_units) for spec in config.traces if spec.source == "teacher"]
+            self.teachers = [TeacherStage(config, spec, parallel_units) for spec in config.traces if spec.source == "teacher"]
 
     def __call__(self, unit: WorkUnit) -> UnitResult:
         timings: Counter[str] = Counter()
@@ -225,8 +227,9 @@ class UnitProcessor:
             stats["teacher"] = teacher_stats
         started = time.perf_counter()
         problem_table = pa.Table.from_pylist(problem_rows, schema=PROBLEMS_SCHEMA)
-        for name, column in key_columns(problem_table.column("question"), self.config.diversity.threshold).items():
-            problem_table = problem_table.append_column(name, column)
+        keys = key_columns(problem_table.column("question"), self.config.diversity.threshold)
+        for field, column in zip(keys.schema, keys.columns):
+            problem_table = problem_table.append_column(field, column)
         output = self.config.output
         views = unit_views(records, output.formats, output.answer_format)
         table = to_table(records)
