@@ -4,8 +4,12 @@ actor dies mid-call."""
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import os
 import signal
+
+import pyarrow as pa
 
 from cotsynth.pipeline.executors import LocalExecutor, RayExecutor
 from test_worker_death import map_worker_pids
@@ -38,5 +42,33 @@ def test_imap_survives_a_killed_actor(ray_session):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         assert list(results) == [total] * 5
+    finally:
+        executor.shutdown()
+
+
+def test_actors_on_the_driver_node_save_their_units(ray_session, tmp_path, tiny_document):
+    """An actor on the driver's node writes the unit's tables itself and sends only its stats; one on
+    another node (here: told the driver is elsewhere) sends the tables for the driver to save."""
+    import ray
+
+    from cotsynth.config import parse_config
+    from cotsynth.pipeline.parts import part_path, save_tables
+    from cotsynth.pipeline.units import WorkUnit
+
+    config = parse_config(tiny_document)
+    executor = RayExecutor(workers=1)
+    try:
+        (actor,) = executor._pool()
+        config_json = json.dumps(config.canonical())
+        (tmp_path / ".cotsynth" / "parts").mkdir(parents=True)
+        save = functools.partial(save_tables, tmp_path)
+        here = ray.get_runtime_context().get_node_id()
+        unit = WorkUnit(0, 0, 20)
+        remote = ray.get(actor.process.remote(config_json, 1, unit, save, "another-node"))
+        assert remote.records.num_rows > 0 and not part_path(tmp_path, unit, "records.arrow").exists()
+        local = ray.get(actor.process.remote(config_json, 1, unit, save, here))
+        assert local.records is None and local.stats["kept"] == remote.stats["kept"] > 0
+        saved = pa.ipc.open_file(pa.memory_map(str(part_path(tmp_path, unit, "records.arrow")))).read_all()
+        assert saved.equals(remote.records)
     finally:
         executor.shutdown()

@@ -33,10 +33,13 @@ class LocalExecutor:
             raise ValueError("the local executor runs in this process: use --executor ray for --workers > 1")
         self.workers = 1
 
-    def map(self, config: PipelineConfig, units: list[WorkUnit]) -> Iterator[UnitResult]:
+    def map(
+        self, config: PipelineConfig, units: list[WorkUnit], save: Callable[[UnitResult], UnitResult] | None = None
+    ) -> Iterator[UnitResult]:
         processor = UnitProcessor(config)
         for unit in units:
-            yield processor(unit)
+            result = processor(unit)
+            yield save(result) if save else result
 
     def imap(self, fn: Callable, items: Iterable[tuple]) -> Iterator[Any]:
         return (fn(*args) for args in items)
@@ -56,11 +59,19 @@ class UnitWorker:
         self.config_json: str | None = None
         self.processor: UnitProcessor | None = None
 
-    def process(self, config_json: str, parallel_units: int, task_index: int, start: int, stop: int) -> UnitResult:
+    def process(
+        self, config_json: str, parallel_units: int, unit: WorkUnit, save: Callable | None, driver_node: str
+    ) -> UnitResult:
+        """Process a unit; on the driver's node, save its tables here and send back only the stats."""
+        import ray
+
         if config_json != self.config_json:
             self.processor = UnitProcessor(parse_config(json.loads(config_json)), parallel_units)
             self.config_json = config_json
-        return self.processor(WorkUnit(task_index, start, stop))
+        result = self.processor(unit)
+        if save is not None and ray.get_runtime_context().get_node_id() == driver_node:
+            return save(result)
+        return result
 
     def call(self, fn: Callable, *args: Any) -> Any:
         return fn(*args)
@@ -119,8 +130,14 @@ class RayExecutor:
             self.actors = [worker.remote() for _ in range(self.workers)]
         return self.actors
 
-    def map(self, config: PipelineConfig, units: list[WorkUnit]) -> Iterator[UnitResult]:
+    def map(
+        self, config: PipelineConfig, units: list[WorkUnit], save: Callable[[UnitResult], UnitResult] | None = None
+    ) -> Iterator[UnitResult]:
         """A pool of actors fed from a queue, a few units in flight each so none waits between units.
+
+        `save(result)` writes a result's tables where the driver reads them and returns it without
+        them: actors on the driver's node call it themselves, so a unit's tables never cross the
+        object store; an actor on another node sends them, and the driver saves them.
 
         Plain actors rather than Ray Data: on this 2-core machine Ray Data's actor pool kept each
         worker ~70% busy (59% scaling), plain actors ~82%.
@@ -134,13 +151,14 @@ class RayExecutor:
         teacher = any(t.source == "teacher" for t in config.traces)
         actors = self._pool(num_cpus=0.25 if teacher else 1)
         config_json = ray.put(json.dumps(_absolute_paths(config)))
+        driver_node = ray.get_runtime_context().get_node_id()
         queue = list(reversed(units))
         pending: dict = {}
 
         def submit(actor) -> None:
             if queue:
                 unit = queue.pop()
-                call = actor.process.remote(config_json, len(actors), unit.task_index, unit.start, unit.stop)
+                call = actor.process.remote(config_json, len(actors), unit, save, driver_node)
                 pending[call] = actor
 
         for actor in actors:

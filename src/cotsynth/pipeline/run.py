@@ -1,7 +1,8 @@
 """The driver of a run: plan units, map them on an executor, then the global steps and the output.
 
-Per-unit results land in `DIR/.cotsynth/parts/` as soon as they arrive (a unit is done when its
-stats file exists), which is what `--resume` skips. The global steps (dedup, splits) then work on the
+Per-unit results land in `DIR/.cotsynth/parts/` as soon as they finish, written by the worker when
+it shares the driver's machine (a unit is done when its stats file exists, see `parts`), which is
+what `--resume` skips. The global steps (dedup, splits) then work on the
 compact problems table (structure columns and question keys, no text: see `diversity.keys`), which
 yields one split code per problem; the shards are streamed from the parts in unit order, each
 problem's rows taking its code. The output is a function of the config alone, whatever executor,
@@ -10,6 +11,7 @@ worker count or interruption produced the parts, and memory holds per problem on
 
 from __future__ import annotations
 
+import functools
 import json
 import platform
 import shutil
@@ -23,24 +25,21 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from cotsynth.config import PipelineConfig
 from cotsynth.diversity import DiversityReport, dedup, render_summary, select
-from cotsynth.diversity.keys import fixed_list_matrix
 from cotsynth.diversity.metrics import SPLITS, split_codes
-from cotsynth.diversity.minhash import NUM_PERM
 from cotsynth.diversity.reporting import report_part
 from cotsynth.output import card
 from cotsynth.output.shards import ShardWriter, write_text_atomic
 from cotsynth.output.views import VIEW_SCHEMAS, place_rl
 from cotsynth.pipeline.executors import make_executor
+from cotsynth.pipeline.parts import WORK, Parts, mark_done, part_path, save_tables
 from cotsynth.pipeline.stages import UnitResult
 from cotsynth.pipeline.units import WorkUnit, plan_units
 from cotsynth.schema import RECORD_SCHEMA, dumps
 from cotsynth.splits import assign, leakage
 
-WORK = ".cotsynth"
 TEACHER_CACHE = ".cotsynth-cache"  # teacher answers; outlives the run and --overwrite
 
 
@@ -93,27 +92,6 @@ def prepare_output_dir(out_dir: Path, identity: str, resume: bool, overwrite: bo
     (out_dir / WORK / "parts").mkdir(parents=True, exist_ok=True)
 
 
-def _part(out_dir: Path, unit: WorkUnit, kind: str) -> Path:
-    return out_dir / WORK / "parts" / f"{unit.key}.{kind}"
-
-
-def _save_unit(out_dir: Path, result: UnitResult) -> None:
-    """Records and problems first, stats last: the stats file marks the unit done."""
-    tables = {"records": result.records, "problems": result.problems, "sketches": result.sketches, **result.views}
-    for kind, table in ((f"{name}.arrow", table) for name, table in tables.items()):
-        path = _part(out_dir, result.unit, kind)
-        temporary = path.with_name(path.name + ".tmp")
-        with pa.OSFile(str(temporary), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
-        temporary.replace(path)
-    write_text_atomic(_part(out_dir, result.unit, "stats.json"), json.dumps(result.stats))
-
-
-def _read_arrow(path: Path) -> pa.Table:
-    with pa.memory_map(str(path)) as source:
-        return pa.ipc.open_file(source).read_all()
-
-
 def package_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in ("cotsynth", "ray", "pyarrow", "datasets", "sympy", "pydantic", "jinja2", "math-verify", "datasketch"):
@@ -140,11 +118,13 @@ def run_pipeline(
     prepare_output_dir(out_dir, identity, options.resume, options.overwrite)
 
     units = plan_units(effective_counts(config, options.limit))
-    pending = [u for u in units if not _part(out_dir, u, "stats.json").exists()]
+    pending = [u for u in units if not part_path(out_dir, u, "stats.json").exists()]
     map_started = time.perf_counter()
     try:
-        for result in executor.map(config, pending):
-            _save_unit(out_dir, result)
+        for result in executor.map(config, pending, functools.partial(save_tables, out_dir.absolute())):
+            if result.records is not None:  # not saved by its worker
+                save_tables(out_dir, result)
+            mark_done(out_dir, result)
             if on_unit:
                 on_unit(result)
         map_seconds = time.perf_counter() - map_started
@@ -177,7 +157,7 @@ def _finalize(
     workers, the metrics while the driver writes the shards and draws the plots."""
     for derived in ("data", *VIEW_SCHEMAS, "plots"):  # rebuilt from the parts: clear any interrupted attempt
         shutil.rmtree(out_dir / derived, ignore_errors=True)
-    stats = [json.loads(_part(out_dir, u, "stats.json").read_text()) for u in units]
+    stats = [json.loads(part_path(out_dir, u, "stats.json").read_text()) for u in units]
     drops = [d for s in stats for d in s["drops"]]
     parts = Parts(out_dir, units)
     n_records, n_step_records = parts.record_counts()
@@ -243,55 +223,6 @@ def _finalize(
 
         manifest["counts"]["teacher"] = aggregate(config, stats)
     return manifest, report
-
-
-class Parts:
-    """The per-unit part files of a run, read back unit by unit (never all text at once)."""
-
-    COMPACT_DROP = ("question", "minhash")  # text and signatures stay on disk
-    DICTIONARY = ("task", "template_id", "knobs", "shape")  # few distinct values: 4 bytes a row
-    BLOCK = 64  # units combined into one in-memory chunk
-
-    def __init__(self, out_dir: Path, units: list[WorkUnit]):
-        self.out_dir = out_dir
-        self.units = units
-        self.offsets = np.cumsum([0] + [u.stop - u.start for u in units])
-
-    def read(self, unit: WorkUnit, kind: str, columns: list[str] | None = None) -> pa.Table:
-        table = _read_arrow(_part(self.out_dir, unit, f"{kind}.arrow"))
-        return table.select(columns) if columns else table
-
-    def record_counts(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per problem, its rows in data/ (and sft) and its rows with step labels (prm)."""
-        tables = [self.read(u, "problems", ["n_records", "n_step_records"]) for u in self.units]
-        both = pa.concat_tables(tables)
-        return tuple(np.asarray(both.column(c), np.int64) for c in ("n_records", "n_step_records"))
-
-    def compact_problems(self) -> pa.Table:
-        """Every problem's compact columns, in unit order, as heap memory (no part stays mapped)."""
-        blocks = []
-        for first in range(0, len(self.units), self.BLOCK):
-            tables = []
-            for unit in self.units[first : first + self.BLOCK]:
-                table = self.read(unit, "problems")
-                tables.append(table.drop_columns([c for c in self.COMPACT_DROP if c in table.column_names]))
-            block = pa.concat_tables(tables).combine_chunks()
-            for name in self.DICTIONARY:
-                position = block.schema.get_field_index(name)
-                block = block.set_column(position, name, pc.dictionary_encode(block.column(name)))
-            blocks.append(block)
-        return pa.concat_tables(blocks).unify_dictionaries()
-
-    def signatures(self, rows: np.ndarray) -> np.ndarray:
-        """MinHash signatures of the given (sorted) global problem rows, read from their units' parts."""
-        out = np.empty((len(rows), NUM_PERM), np.uint32)
-        unit_of = np.searchsorted(self.offsets, rows, side="right") - 1
-        bounds = np.searchsorted(unit_of, np.arange(len(self.units) + 1))
-        for k in np.unique(unit_of).tolist():
-            local = rows[bounds[k] : bounds[k + 1]] - self.offsets[k]
-            column = self.read(self.units[k], "problems", ["minhash"]).column("minhash")
-            out[bounds[k] : bounds[k + 1]] = fixed_list_matrix(column.take(pa.array(local)), NUM_PERM, np.uint32)
-        return out
 
 
 @dataclass

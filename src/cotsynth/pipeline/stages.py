@@ -140,8 +140,8 @@ def _teacher_records(
 @dataclass
 class UnitResult:
     unit: WorkUnit
-    records: pa.Table
-    problems: pa.Table
+    records: pa.Table | None  # None once the tables are saved (`parts.save_tables`): only stats travel
+    problems: pa.Table | None
     stats: dict[str, Any] = field(default_factory=dict)
     views: dict[str, pa.Table] = field(default_factory=dict)  # the unit's rows of each training view
     sketches: pa.Table | None = None  # distinct-n sketches of its questions and CoTs, for the report
@@ -228,8 +228,8 @@ class UnitProcessor:
         started = time.perf_counter()
         problem_table = pa.Table.from_pylist(problem_rows, schema=PROBLEMS_SCHEMA)
         keys = key_columns(problem_table.column("question"), self.config.diversity.threshold)
-        for field, column in zip(keys.schema, keys.columns):
-            problem_table = problem_table.append_column(field, column)
+        for key_field, column in zip(keys.schema, keys.columns):
+            problem_table = problem_table.append_column(key_field, column)
         output = self.config.output
         views = unit_views(records, output.formats, output.answer_format)
         table = to_table(records)
