@@ -2,8 +2,10 @@
 
 Problems are kept until `finish` as compact rows (structure columns, no text); question and trace
 text is folded in per batch into bounded state (HyperLogLog sketches, integer histograms, bottom-k
-samples ordered by a hash, so a sample does not depend on batch or worker order). Everything is numpy counting on
-the driver: Ray Data groupby is three orders of magnitude slower for this (FIELD_NOTES).
+samples ordered by a hash, so a sample does not depend on batch or worker order). That state merges:
+a run folds each unit into a report part on a worker (`report_part`) and merges the parts in unit
+order. Everything is numpy counting: Ray Data groupby is three orders of magnitude slower for this
+(FIELD_NOTES). The sample metrics are independent jobs that an executor may run on its workers.
 """
 
 from __future__ import annotations
@@ -103,8 +105,9 @@ class BottomK:
 
 
 class DiversityReport:
-    """add_problems(table, splits) and add_questions(...) per batch, add_traces(batch) per batch,
-    then finish(out_dir). A table given to add_problems with a `question` column needs no add_questions."""
+    """add_problems(table, splits) and add_questions(...) per batch, add_traces(batch) per batch (or
+    merge(part) per part), optionally start_samples(imap), then finish(out_dir). A table given to
+    add_problems with a `question` column needs no add_questions."""
 
     def __init__(self, config: DiversityConfig | None = None, seed: int = 0) -> None:
         self.config = config or DiversityConfig()

@@ -140,7 +140,7 @@ class RayExecutor:
         object store; an actor on another node sends them, and the driver saves them.
 
         Plain actors rather than Ray Data: on this 2-core machine Ray Data's actor pool kept each
-        worker ~70% busy (59% scaling), plain actors ~82%.
+        worker ~70% busy (59% scaling), plain actors over 90% (benchmarks/throughput.py).
         """
         if not units:
             return
@@ -152,13 +152,14 @@ class RayExecutor:
         actors = self._pool(num_cpus=0.25 if teacher else 1)
         config_json = ray.put(json.dumps(_absolute_paths(config)))
         driver_node = ray.get_runtime_context().get_node_id()
+        busy = min(len(actors), len(units))  # actors sharing a teacher's max_concurrency
         queue = list(reversed(units))
         pending: dict = {}
 
         def submit(actor) -> None:
             if queue:
                 unit = queue.pop()
-                call = actor.process.remote(config_json, len(actors), unit, save, driver_node)
+                call = actor.process.remote(config_json, busy, unit, save, driver_node)
                 pending[call] = actor
 
         for actor in actors:
@@ -181,7 +182,7 @@ class RayExecutor:
         window = len(items) if isinstance(items, (list, tuple)) else UNITS_IN_FLIGHT
         items = iter(items)
         load = [0] * len(actors)
-        pending: dict = {}  # call -> (index, actor)
+        pending: dict = {}  # call -> (its index in items, its actor's index)
         finished: dict[int, Any] = {}  # index -> call
         submitted = 0
 
