@@ -4,7 +4,7 @@
 
 Starts `ray start --head` and a second `ray start --address` (one CPU each, token auth with a
 throw-away token), runs `cotsynth run --ray-address` against it and `cotsynth run --executor local`,
-compares the Parquet bytes, prints the nodes and the timings, and stops the cluster with
+compares the output bytes (shards, report.json, drops.jsonl), prints the nodes and the timings, and stops the cluster with
 `ray stop` (which stops every Ray process on this machine: do not run it beside other Ray jobs).
 """
 
@@ -36,8 +36,10 @@ def run(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def parquet_bytes(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.parquet"))}
+def output_bytes(folder: Path) -> dict[str, bytes]:
+    """The shards, the report (its folds and sample metrics ran on the cluster's workers) and the drops."""
+    paths = [*folder.rglob("*.parquet"), folder / "report.json", folder / "drops.jsonl"]
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(paths)}
 
 
 def main() -> None:
@@ -63,10 +65,10 @@ def main() -> None:
         common = [args.pipeline, "--limit", str(args.limit)]
         cluster_seconds = run([cotsynth, "run", *common, "--ray-address", address, "--out", str(scratch / "cluster")], env)
         local_seconds = run([cotsynth, "run", *common, "--executor", "local", "--out", str(scratch / "local")], env)
-        same = parquet_bytes(scratch / "cluster") == parquet_bytes(scratch / "local")
+        same = output_bytes(scratch / "cluster") == output_bytes(scratch / "local")
         print(f"cluster: {nodes[0]} nodes, {nodes[1]} CPUs at {address}")
         print(f"cluster run {cluster_seconds:.1f} s, local run {local_seconds:.1f} s, {args.limit} problems per task")
-        print(f"Parquet output identical to the local run: {same}")
+        print(f"output (Parquet shards, report.json, drops.jsonl) identical to the local run: {same}")
         if not same:
             sys.exit(1)
     finally:
