@@ -187,6 +187,7 @@ class UnitProcessor:
                 verified[i][1].extend(pairs)
             timings["teacher"] += time.perf_counter() - started
 
+        started = time.perf_counter()
         for problem, pairs in verified:
             kept = 0
             with_steps = 0
@@ -215,6 +216,7 @@ class UnitProcessor:
                     "n_step_records": with_steps,
                 }
             )
+        timings["records"] += time.perf_counter() - started
         stats = {
             "problems": len(problems),
             "traces": n_traces + sum(t["samples"]["rejected"] for t in teacher_stats),
