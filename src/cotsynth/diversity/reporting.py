@@ -211,9 +211,11 @@ class DiversityReport:
     def start_samples(self, imap: Callable | None = None) -> None:
         """Start the sample metrics (Vendi, self-BLEU) on the rows folded so far: independent jobs run
         through `imap(fn, arg_tuples)`, an ordered map that an executor may spread over its workers
-        while the caller goes on; `finish` collects them. Nothing may be folded in after this."""
+        while the caller goes on; `finish` collects them (and computes the embedding Vendi, if any, in
+        this process). Nothing may be folded in after this."""
         self._jobs = self._sample_jobs()
-        self._scores = (imap or _serial_imap)(sample_score, [(metric, texts) for _, _, metric, texts in self._jobs])
+        portable = [(metric, texts) for _, _, metric, texts in self._jobs if metric != "embedding"]
+        self._scores = (imap or _serial_imap)(sample_score, portable)
 
     def finish(self, out_dir: str | Path | None = None) -> dict:
         """Compute every metric, write PNG plots to out_dir/plots/ (if given) and return a JSON-able dict."""
@@ -237,7 +239,11 @@ class DiversityReport:
         out["difficulty"] = self._difficulty(problems, codes)
         if out_dir is not None:
             out["plots"] = self._plots(Path(out_dir), out, comp_vocab, comp_counts)
-        out["vendi"], out["self_bleu"] = self._sample_results(self._jobs, list(self._scores))
+        # The embedding Vendi runs here, in the caller's process, while the other jobs run: a float32
+        # model's output may follow the thread count, which differs on a Ray actor (one thread).
+        here = {k: sample_score(metric, texts) for k, (_, _, metric, texts) in enumerate(self._jobs) if metric == "embedding"}
+        scores = [here[k] if k in here else next(self._scores) for k in range(len(self._jobs))]
+        out["vendi"], out["self_bleu"] = self._sample_results(self._jobs, scores)
         return json.loads(json.dumps(out))
 
     def _questions(self) -> dict:
