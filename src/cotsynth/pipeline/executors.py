@@ -137,7 +137,7 @@ class RayExecutor:
 
         `save(result)` writes a result's tables where the driver reads them and returns it without
         them: actors on the driver's node call it themselves, so a unit's tables never cross the
-        object store; an actor on another node sends them, and the driver saves them.
+        object store; an actor on another node sends them, and they are saved here, on the driver.
 
         Plain actors rather than Ray Data: on this 2-core machine Ray Data's actor pool kept each
         worker ~70% busy (59% scaling), plain actors over 90% (benchmarks/throughput.py).
@@ -170,7 +170,7 @@ class RayExecutor:
             actor = pending.pop(done)
             result = ray.get(done)
             submit(actor)
-            yield result
+            yield save(result) if save is not None and result.records is not None else result
 
     def imap(self, fn: Callable, items: Iterable[tuple]) -> Iterator[Any]:
         """fn(*args) for each tuple on the actors, results in order. Calls are submitted before this

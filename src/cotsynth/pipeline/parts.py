@@ -62,6 +62,10 @@ class Parts:
         self.units = units
         self.offsets = np.cumsum([0] + [u.stop - u.start for u in units])
 
+    def rows(self, k: int) -> slice:
+        """Unit k's problems, as rows of the per-problem arrays (record counts, split codes)."""
+        return slice(self.offsets[k], self.offsets[k + 1])
+
     def read(self, unit: WorkUnit, kind: str, columns: list[str] | None = None) -> pa.Table:
         table = read_arrow(part_path(self.out_dir, unit, f"{kind}.arrow"))
         return table.select(columns) if columns else table

@@ -122,9 +122,7 @@ def run_pipeline(
     map_started = time.perf_counter()
     try:
         for result in executor.map(config, pending, functools.partial(save_tables, out_dir.absolute())):
-            if result.records is not None:  # not saved by its worker
-                save_tables(out_dir, result)
-            mark_done(out_dir, result)
+            mark_done(out_dir, result)  # its tables are saved: by its worker, or by the executor here
             if on_unit:
                 on_unit(result)
         map_seconds = time.perf_counter() - map_started
@@ -292,11 +290,11 @@ def _report_inputs(config: PipelineConfig, parts: Parts, split_code: np.ndarray,
     """Per unit with shipped rows, the arguments of its `report_part`: its shipped traces and kept
     questions with their splits, and the worker's sketches when every row ships."""
     for k, unit in enumerate(parts.units):
-        codes = split_code[parts.offsets[k] : parts.offsets[k + 1]]
+        codes = split_code[parts.rows(k)]
         kept = codes >= 0
         if not kept.any():
             continue
-        per_record = np.repeat(codes, n_records[parts.offsets[k] : parts.offsets[k + 1]])
+        per_record = np.repeat(codes, n_records[parts.rows(k)])
         shipped = per_record >= 0
         traces = parts.read(unit, "records", ["granularity", "cot", "cot_steps"]).filter(pa.array(shipped))
         traces = traces.append_column("split", _split_labels(per_record[shipped]))
@@ -333,7 +331,7 @@ def _write_shards(
     rl_index: Counter[str] = Counter()
     split_field = RECORD_SCHEMA.get_field_index("split")
     for k, unit in enumerate(parts.units):
-        here = slice(parts.offsets[k], parts.offsets[k + 1])
+        here = parts.rows(k)
         codes, counts = split_code[here], n_records[here]
         per_record = np.repeat(codes, counts)
         per_row = {

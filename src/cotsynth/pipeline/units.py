@@ -36,8 +36,8 @@ def unit_size(count: int) -> int:
 
 def plan_units(counts: list[int]) -> list[WorkUnit]:
     """Units covering `range(count)` of every task, in task then index order."""
-    return [
-        WorkUnit(task_index, start, min(start + unit_size(count), count))
-        for task_index, count in enumerate(counts)
-        for start in range(0, count, unit_size(count))
-    ]
+    units = []
+    for task_index, count in enumerate(counts):
+        size = unit_size(count)
+        units += [WorkUnit(task_index, start, min(start + size, count)) for start in range(0, count, size)]
+    return units
