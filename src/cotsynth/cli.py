@@ -192,7 +192,7 @@ def preview(family, count, granularities, style, seed, knobs) -> None:
     """Show rendered problems of FAMILY and their CoT in each granularity."""
     from cotsynth.config import parse_config
     from cotsynth.traces.symbolic import render
-    from cotsynth.verify.symbolic import verify_symbolic
+    from cotsynth.traces.verify import verify_symbolic
 
     try:
         knob_values = dict(_parse_knob(k) for k in knobs)

@@ -17,8 +17,9 @@ from cotsynth import tasks
 from cotsynth.diversity.config import DiversityConfig
 from cotsynth.schema import dumps
 from cotsynth.splits.config import SplitsConfig
+from cotsynth.resources import find_template
 from cotsynth.tasks.knobs import KnobError, resolve_knobs
-from cotsynth.traces.symbolic import GRANULARITIES, STYLES
+from cotsynth.core.vocabulary import GRANULARITIES, STYLES
 
 
 class ConfigError(ValueError):
@@ -169,8 +170,6 @@ def _semantic_problems(config: PipelineConfig) -> list[str]:
                 )
     for j, trace in enumerate(config.traces):
         if trace.source == "teacher":
-            from cotsynth.teacher.prompt import find_template
-
             try:
                 find_template(trace.prompt_template)
             except FileNotFoundError as err:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cotsynth.verify import check_answer, extract_answer
-from cotsynth.verify.arithmetic import UnsafeExpression, check_equation, evaluate
+from cotsynth.core.arithmetic import UnsafeExpression, check_equation, evaluate
 from cotsynth.verify.numeric import read_number
 from cotsynth.verify import worker_pool  # noqa: F401 - imported here: importing compiles source
 

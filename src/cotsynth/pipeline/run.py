@@ -28,7 +28,8 @@ import pyarrow as pa
 
 from cotsynth.config import PipelineConfig
 from cotsynth.diversity import DiversityReport, dedup, render_summary, select
-from cotsynth.diversity.metrics import SPLITS, split_codes
+from cotsynth.core.metrics import split_codes
+from cotsynth.core.vocabulary import SPLITS
 from cotsynth.diversity.reporting import report_part
 from cotsynth.output import card
 from cotsynth.output.shards import ShardWriter, write_text_atomic

@@ -24,7 +24,7 @@ from cotsynth.pipeline.units import WorkUnit
 from cotsynth.schema import dumps, to_table
 from cotsynth.tasks.base import Problem
 from cotsynth.traces.symbolic import Trace, render
-from cotsynth.verify.symbolic import TraceVerdict, verify_symbolic
+from cotsynth.traces.verify import TraceVerdict, verify_symbolic
 
 PROBLEMS_SCHEMA = pa.schema(
     [

@@ -19,7 +19,8 @@ from typing import Any
 
 from cotsynth import tasks
 from cotsynth.config import PipelineConfig, TeacherTraces
-from cotsynth.seeding import stable_id
+from cotsynth.core.seeding import stable_id
+from cotsynth.core.vocabulary import FREE
 from cotsynth.tasks.base import Problem
 from cotsynth.teacher.cache import ResponseCache, cache_key
 from cotsynth.teacher.client import Answer, Request, TeacherClient
@@ -28,9 +29,8 @@ from cotsynth.teacher.prompt import PromptBuilder
 from cotsynth.traces.symbolic import Trace
 from cotsynth.verify import extract_answer
 from cotsynth.verify.step_labels import label_steps
-from cotsynth.verify.symbolic import TraceVerdict
+from cotsynth.traces.verify import TraceVerdict
 
-GRANULARITY = "free"  # the teacher words its own steps: no graph-defined granularity
 CACHE_DIR = ".cotsynth-cache"  # inside output.dir; kept by the driver across runs and --overwrite
 # The last-line fallback would read a missing final answer out of the last step: not for teachers.
 _EXTRACT = ("boxed", "final_answer", "answer_is", "answer_colon", "hashes")
@@ -139,11 +139,11 @@ class TeacherStage:
         if answer.failure is not None:
             verdict = TraceVerdict(False, None, "teacher:request",
                                    f"failed: {answer.failure} after {answer.attempts} attempts")
-            trace = Trace(problem, GRANULARITY, self.style, self.source, index, [], [], "", meta)
+            trace = Trace(problem, FREE, self.style, self.source, index, [], [], "", meta)
             return Sample(trace, verdict, answer)
         verdict, right, predicted, steps, cot = judge(problem, answer)
         meta["predicted_answer"] = predicted
-        trace = Trace(problem, GRANULARITY, self.style, self.source, index, [], steps, cot, meta)
+        trace = Trace(problem, FREE, self.style, self.source, index, [], steps, cot, meta)
         return Sample(trace, verdict, answer, right)
 
     def keep(self, samples: list[Sample]) -> tuple[list[Sample], list[tuple[Sample, str]]]:
