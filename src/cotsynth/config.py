@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from cotsynth import tasks
 from cotsynth.diversity.config import DiversityConfig
+from cotsynth.output.views import VIEWS
 from cotsynth.schema import dumps
 from cotsynth.splits.config import SplitsConfig
 from cotsynth.resources import find_template
@@ -99,7 +100,7 @@ TraceSpec = Annotated[SymbolicTraces | TeacherTraces, Field(discriminator="sourc
 class OutputConfig(_Strict):
     dir: str
     shard_rows: int = Field(50_000, gt=0)
-    formats: list[Literal["sft", "rl", "prm"]] = Field(default_factory=list)
+    formats: list[Literal[tuple(VIEWS)]] = Field(default_factory=list)  # type: ignore[valid-type]
     answer_format: Literal["boxed", "answer_line"] = "boxed"
     license: str = "apache-2.0"
 

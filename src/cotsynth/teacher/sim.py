@@ -28,7 +28,7 @@ from cotsynth.config import PipelineConfig
 from cotsynth.core.seeding import rng_for
 from cotsynth.tasks.base import Problem
 from cotsynth.teacher.client import SAMPLE_HEADER
-from cotsynth.teacher.loop import run_loop
+from cotsynth.core.loop import run_loop
 
 WRONG_STEP_HEADER = "x-cotsynth-wrong-step"
 
