@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from cotsynth.core.seeding import rng_for, stable_id
+from cotsynth.core.vocabulary import EVERY_FAMILY
 from cotsynth.core.graph import StepGraph
 from cotsynth.tasks.knobs import Knob
 from cotsynth.tasks.templates import QuestionTemplate, question_templates
@@ -45,7 +46,7 @@ class TaskFamily:
     description: ClassVar[str]
     answer_type: ClassVar[str]
     knobs: ClassVar[dict[str, Knob]]
-    granularities: ClassVar[tuple[str, ...]] = ("answer", "coarse", "fine")
+    granularities: ClassVar[tuple[str, ...]] = EVERY_FAMILY
 
     def generate(self, rng: random.Random, knobs: dict[str, Any]) -> Generated:
         """Build one problem from per-example knob values, drawing only from `rng`."""

@@ -39,24 +39,22 @@ def final_answer(answer: str, answer_format: str) -> str:
 
 
 def unit_views(
-    records: list[dict[str, Any]], formats: list[str], answer_format: str
+    records: list[dict[str, Any]], problem_ids: list[str], formats: list[str], answer_format: str
 ) -> tuple[dict[str, pa.Table], dict[str, list[int]]]:
-    """One unit's rows of each view, in record order, and each view's row count per problem (in the
-    order problems first appear among the records)."""
+    """One unit's rows of each view, in record order, and each view's row count per problem (records
+    come grouped by problem, in `problem_ids` order)."""
     views = [VIEWS[name] for name in formats]
     rows: dict[str, list[dict[str, Any]]] = {view.name: [] for view in views}
-    counts: dict[str, list[int]] = {view.name: [] for view in views}
+    counts: dict[str, list[int]] = {view.name: [0] * len(problem_ids) for view in views}
+    position = {problem_id: k for k, problem_id in enumerate(problem_ids)}
     previous_problem = None
     for record in records:
         problem = problem_id_of(record["id"])
         first = problem != previous_problem
         for view in views:
-            if first:
-                counts[view.name].append(0)
             if view.takes(record, first):
                 rows[view.name].append(view.row(record, answer_format))
-                counts[view.name][-1] += 1
+                counts[view.name][position[problem]] += 1
         previous_problem = problem
     tables = {view.name: pa.Table.from_pylist(rows[view.name], schema=view.schema) for view in views}
     return tables, counts
-

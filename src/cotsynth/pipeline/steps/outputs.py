@@ -29,14 +29,10 @@ class BuildOutputs:
         keys = key_columns(problems.column("question"), self.threshold)
         for key_field, column in zip(keys.schema, keys.columns):
             problems = problems.append_column(key_field, column)
-        views, counts = unit_views(work.records, self.formats, self.answer_format)
-        with_rows = problems.column("rows_data").to_numpy() > 0  # a view counts only problems with records
+        problem_ids = [problem.id for problem in work.problems]
+        views, counts = unit_views(work.records, problem_ids, self.formats, self.answer_format)
         for view, per_problem in counts.items():
-            column = [0] * problems.num_rows
-            positions = [k for k, has in enumerate(with_rows) if has]
-            for k, n in zip(positions, per_problem):
-                column[k] = n
-            problems = problems.append_column(pa.field(f"rows_{view}", pa.int32()), pa.array(column, pa.int32()))
+            problems = problems.append_column(pa.field(f"rows_{view}", pa.int32()), pa.array(per_problem, pa.int32()))
         records = to_table(work.records)
         sketches = sketches_table(unit_sketches(problems.column("question"), records.column("cot")))
         work.tables = {"records": records, "problems": problems, "sketches": sketches, **views}
