@@ -13,6 +13,7 @@ import ast
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 from cotsynth.verify.arithmetic import MAX_BITS, MAX_CHARS, MAX_DEPTH, MAX_EXPONENT, MAX_NODES, format_fraction
@@ -43,11 +44,15 @@ class Expr:
     value: Fraction | None = None  # num
     name: str = ""  # name
 
-    def names(self) -> set[str]:
-        """Every name the expression reads."""
+    def names(self) -> frozenset[str]:
+        return self._names
+
+    @cached_property
+    def _names(self) -> frozenset[str]:
+        """Every name the expression reads (cached: verification asks for it on every step)."""
         if self.kind == "name":
-            return {self.name}
-        return set().union(*(a.names() for a in self.args)) if self.args else set()
+            return frozenset((self.name,))
+        return frozenset().union(*(a.names() for a in self.args))
 
     @property
     def atom(self) -> str:
@@ -92,7 +97,7 @@ def _convert(node: ast.AST, depth: int) -> Expr:
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
         if isinstance(node.value, float) and not math.isfinite(node.value):
             raise ExprError("not a finite number")
-        value = Fraction(repr(node.value)) if isinstance(node.value, float) else Fraction(node.value)
+        value = exact(Fraction(repr(node.value))) if isinstance(node.value, float) else node.value
         return Expr("num", value=_bounded(value, ExprError))
     if isinstance(node, ast.Name):
         if node.id in FUNCTIONS:
@@ -128,7 +133,17 @@ def _convert(node: ast.AST, depth: int) -> Expr:
     raise ExprError(f"disallowed syntax: {type(node).__name__}")
 
 
-def _bounded(value: Fraction, error: type[Exception] = EvalError) -> Fraction:
+def exact(value: int | Fraction) -> int | Fraction:
+    """Integral values as `int`: the same number, and arithmetic on it is many times cheaper."""
+    return value.numerator if value.denominator == 1 else value
+
+
+def number(text: str) -> int | Fraction:
+    """A canonical value text (`35`, `-7/2`, `2.5`) as an exact number."""
+    return int(text) if text.lstrip("-").isdigit() else exact(Fraction(text))
+
+
+def _bounded(value: int | Fraction, error: type[Exception] = EvalError) -> int | Fraction:
     if value.numerator.bit_length() > MAX_BITS or value.denominator.bit_length() > MAX_BITS:
         raise error(f"a number larger than {MAX_BITS} bits")
     return value
@@ -144,15 +159,15 @@ def _power(base: Fraction, exponent: Fraction) -> Fraction:
     # |base| ** e has about e * bits(base) bits: refuse before computing it
     if abs(int(exponent)) * max(base.numerator.bit_length(), base.denominator.bit_length()) > MAX_BITS:
         raise EvalError(f"a number larger than {MAX_BITS} bits")
-    return base ** int(exponent)
+    return exact(Fraction(base) ** int(exponent))
 
 
-def _divide(kind: str, a: Fraction, b: Fraction) -> Fraction:
+def _divide(kind: str, a: int | Fraction, b: int | Fraction) -> int | Fraction:
     if b == 0:
         raise EvalError("division by zero")
     if kind == "/":
-        return a / b
-    return Fraction(a // b) if kind == "//" else a % b
+        return exact(Fraction(a, b) if isinstance(a, int) and isinstance(b, int) else a / b)
+    return exact(a // b) if kind == "//" else exact(a % b)
 
 
 _ARITH = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "**": _power,
@@ -161,15 +176,18 @@ _ARITH = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a 
 _CMP = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
         "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
 _CALL = {"min": lambda *v: min(v), "max": lambda *v: max(v), "abs": lambda v: abs(v),
-         "round": lambda v, places=Fraction(0): _round(v, places),
-         "floor": lambda v: Fraction(math.floor(v)), "ceil": lambda v: Fraction(math.ceil(v))}
+         "round": lambda v, places=0: _round(v, places),
+         "floor": lambda v: math.floor(v), "ceil": lambda v: math.ceil(v)}
 
 
-def _round(value: Fraction, places: Fraction) -> Fraction:
+def _round(value: int | Fraction, places: int | Fraction) -> int | Fraction:
     """Python's `round` on exact values (half to even), so a `code` trace's program agrees."""
     if places.denominator != 1 or not 0 <= places <= 12:
         raise EvalError("round() places must be an integer in [0, 12]")
-    return Fraction(round(value, int(places)))
+    return exact(Fraction(round(Fraction(value), int(places))))
+
+
+_FAST = {"+": int.__add__, "-": int.__sub__, "*": int.__mul__}  # int with int stays int: the common case
 
 
 def apply(op: str, values: list[Any]) -> Any:
@@ -187,7 +205,10 @@ def evaluate(expr: Expr, env: dict[str, Any]) -> Any:
     if kind == "name":
         return env[expr.name]
     if kind == "bin":
-        return apply(expr.op, [evaluate(expr.args[0], env), evaluate(expr.args[1], env)])
+        a, b = evaluate(expr.args[0], env), evaluate(expr.args[1], env)
+        if expr.op in _FAST and type(a) is int and type(b) is int:
+            return _bounded(_FAST[expr.op](a, b))
+        return apply(expr.op, [a, b])
     if kind == "neg":
         return -evaluate(expr.args[0], env)
     if kind == "call":
@@ -201,7 +222,7 @@ def evaluate(expr: Expr, env: dict[str, Any]) -> Any:
     return all(_CMP[op](values[k], values[k + 1]) for k, op in enumerate(expr.op.split(",")))
 
 
-def show(value: Fraction) -> str:
+def show(value: int | Fraction) -> str:
     """A value as a reader sees it: `35`, `2.5`, `7/3` (a decimal only when it terminates briefly)."""
     if value.denominator == 1:
         return str(value.numerator)

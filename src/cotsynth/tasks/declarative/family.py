@@ -17,12 +17,16 @@ from functools import lru_cache
 from typing import Any
 
 from cotsynth.tasks.base import Generated, TaskFamily
-from cotsynth.tasks.declarative.expr import EvalError, Expr, ExprError, apply, evaluate, parse, render, show, substitute
+from cotsynth.tasks.declarative.expr import (
+    EvalError, Expr, ExprError, apply, evaluate, number, parse, render, show, substitute,
+)
 from cotsynth.tasks.declarative.spec import ENV, FamilyFileError, FamilySpec
 from cotsynth.tasks.graph import REF, Node, StepGraph, Subgoal
 from cotsynth.tasks.templates import QuestionTemplate
 from cotsynth.verify.arithmetic import format_fraction
 
+_FRACTION = re.compile(r"(?<![\d.)])(\d+/\d+)(?![\d.(])")
+_ONE_OPERATION = re.compile(r"^(-?\d+(?:\.\d+)?)(?:\s*([-+*/])\s*(\d+(?:\.\d+)?))?$")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:/\d+)?")
 _FUNCTION_OR_CHAR = r"(?:\b(?:min|max|abs|round|floor|ceil)\(|[0-9.()+\-*/×÷−, ])"
 _ARITH_TAIL = re.compile(_FUNCTION_OR_CHAR + r"+$")
@@ -124,8 +128,7 @@ class DeclarativeFamily(TaskFamily):
 
     def _shown(self, env: dict[str, Any]) -> dict[str, Any]:
         """Values as templates see them: integers as ints, other numbers as text (`2.5`, `7/3`)."""
-        return {k: (v.numerator if v.denominator == 1 else show(v)) if isinstance(v, Fraction) else v
-                for k, v in env.items()}
+        return {k: v if isinstance(v, str) or v.denominator == 1 else show(v) for k, v in env.items()}
 
     def _answer_text(self, value: Fraction) -> str:
         if self.spec.answer_type == "decimal":
@@ -225,16 +228,17 @@ class DeclarativeFamily(TaskFamily):
         number it states is the value of its last node."""
         for node_id in node_ids:
             node = graph.node(node_id)
-            stated = {n.id: Fraction(n.output) for n in graph.nodes if REF + n.id in node.inputs
-                      or n.id in parse_cached(node.attrs["expr"]).names()}
             try:
+                # the step on its own: the nodes it reads count with their stated outputs
+                stated = {name: number(graph.node(name).output)
+                          for name in parse_cached(node.attrs["expr"]).names() if name not in node.attrs["given"]}
                 value = _recompute(node, stated)
                 by_op = _by_op(graph, node)
             except (EvalError, ExprError, KeyError, ValueError) as err:
                 return False, f"{node_id} cannot be recomputed: {err}"
-            if value != Fraction(node.output) or (by_op is not None and by_op != value):
+            if value != number(node.output) or (by_op is not None and by_op != value):
                 return False, f"{node_id} recomputes to {format_fraction(value)}, graph has {node.output}"
-        return check_claim(step, Fraction(graph.node(node_ids[-1]).output))
+        return check_claim(step, number(graph.node(node_ids[-1]).output))
 
     def check_draws(self, draws: int = PROBE_DRAWS) -> None:
         """Draw problems and verify them in full, so that a family whose constraints cannot be met or
@@ -271,7 +275,8 @@ def _groups(count: int) -> list[list[int]]:
         return [list(range(count))]
     groups = [list(range(k, min(k + 2, count))) for k in range(0, count, 2)]
     if len(groups[-1]) == 1:
-        groups[-2] += groups.pop()
+        last = groups.pop()
+        groups[-1] += last
     return groups
 
 
@@ -323,13 +328,13 @@ def parse_cached(source: str) -> Expr:
 
 
 def _recompute(node: Node, values: dict[str, Fraction]) -> Fraction:
-    env = {name: Fraction(text) for name, text in node.attrs["given"].items()} | values
+    env = {name: number(text) for name, text in node.attrs["given"].items()} | values
     return evaluate(parse_cached(node.attrs["expr"]), env)
 
 
 def _by_op(graph: StepGraph, node: Node) -> Fraction | None:
     """The node's op applied to its inputs (None for an op that is no arithmetic: `value`)."""
-    operands = [Fraction(graph.resolve(i)) for i in node.inputs]
+    operands = [number(graph.resolve(i)) for i in node.inputs]
     if node.op == "value":
         return operands[0]
     if node.op == "neg":
@@ -342,7 +347,7 @@ def check_claim(claim: str, value: Fraction) -> tuple[bool, str]:
     """Every `lhs = rhs` of plain arithmetic in the claim holds, and its last number is `value`."""
     if len(claim) > MAX_CLAIM:
         return False, f"step longer than {MAX_CLAIM} characters"
-    text = claim.translate(_PLAIN)
+    text = _FRACTION.sub(r"(\1)", claim).translate(_PLAIN)  # `1 ÷ 1/12`: a written fraction is one number
     segments = text.split("=")
     for left, right in zip(segments, segments[1:]):
         tail, head = _ARITH_TAIL.search(left), _ARITH_HEAD.search(right)
@@ -359,12 +364,19 @@ def check_claim(claim: str, value: Fraction) -> tuple[bool, str]:
     return True, "holds"
 
 
-def _arith_value(text: str) -> Fraction | None:
+def _arith_value(text: str) -> int | Fraction | None:
     source = text.strip(" ,").rstrip(".")
     if not source or not any(c.isdigit() for c in source):
         return None
+    simple = _ONE_OPERATION.match(source)
+    if simple:  # `a op b`, the shape of most steps: no syntax tree needed
+        a, op, b = simple.groups()
+        try:
+            return apply(op, [number(a), number(b)]) if op else number(a)
+        except EvalError:
+            return None
     try:
         value = evaluate(parse_cached(source), {})
     except (ExprError, EvalError, KeyError):
         return None
-    return value if isinstance(value, Fraction) else None
+    return None if isinstance(value, bool) else value

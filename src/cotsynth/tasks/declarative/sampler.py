@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from cotsynth.resources import resource_dir
-from cotsynth.tasks.declarative.expr import EvalError, Expr, evaluate
+from cotsynth.tasks.declarative.expr import EvalError, Expr, evaluate, exact
 
 NAME_LISTS = {"people": "first_names", "first_names": "first_names", "surnames": "surnames"}
 KINDS = ("names", "choice", "int", "decimal", "fraction")
@@ -40,7 +40,7 @@ class Variable:
     @property
     def numeric(self) -> bool:
         return self.kind in ("int", "decimal", "fraction") or (
-            self.kind == "choice" and all(isinstance(v, Fraction) for v in self.values)
+            self.kind == "choice" and all(isinstance(v, (int, Fraction)) for v in self.values)
         )
 
     def sample(self, rng: random.Random, env: dict[str, Any], taken: set[str]) -> Any:
@@ -56,19 +56,23 @@ class Variable:
         low, high = evaluate(self.low, env), evaluate(self.high, env)
         if self.kind == "fraction":
             denominator = rng.randint(*self.denominators)
-            first, last = _ceil(low * denominator), _floor(high * denominator)
+            first, last = _ceil(low * denominator), _floor(high * denominator)  # ints have .numerator too
             if first > last:
                 raise EvalError(f"no fraction with denominator {denominator} in [{low}, {high}]")
-            return Fraction(rng.randint(first, last), denominator)
-        first, last = _ceil(low / self.step), _floor(high / self.step)
+            return exact(Fraction(rng.randint(first, last), denominator))
+        if self.step == 1 and type(low) is int and type(high) is int:  # the common case, without Fractions
+            if low > high:
+                raise EvalError(f"empty range [{low}, {high}]")
+            return rng.randint(low, high)
+        first, last = _ceil(Fraction(low) / self.step), _floor(Fraction(high) / self.step)
         if first > last:
             raise EvalError(f"empty range [{low}, {high}]")
-        return rng.randint(first, last) * self.step
+        return exact(rng.randint(first, last) * self.step)
 
 
-def _floor(value: Fraction) -> int:
+def _floor(value: int | Fraction) -> int:
     return value.numerator // value.denominator
 
 
-def _ceil(value: Fraction) -> int:
+def _ceil(value: int | Fraction) -> int:
     return -(-value.numerator // value.denominator)

@@ -20,7 +20,7 @@ from jinja2 import TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2 import StrictUndefined
 
-from cotsynth.tasks.declarative.expr import FUNCTIONS, Expr, ExprError, parse
+from cotsynth.tasks.declarative.expr import FUNCTIONS, Expr, ExprError, exact, parse
 from cotsynth.tasks.declarative.sampler import KINDS, NAME_LISTS, Variable
 
 TOP_KEYS = ("name", "description", "variables", "constraints", "steps", "answer", "answer_type", "units",
@@ -179,7 +179,7 @@ def _variable(key: str, name: str, kind: str, spec: dict[str, Any], known: set[s
         if not isinstance(value, list) or not value:
             raise FamilyFileError(f"{key}.choice: expected a non-empty list")
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-            return Variable(name, kind, tuple(Fraction(repr(v)) for v in value))
+            return Variable(name, kind, tuple(exact(Fraction(repr(v))) for v in value))
         return Variable(name, kind, tuple(str(v) for v in value))
     if not isinstance(value, list) or len(value) != 2:
         raise FamilyFileError(f"{key}.{kind}: expected [low, high] (numbers or expressions over earlier variables)")
