@@ -163,10 +163,10 @@ def list_tasks(family_files) -> None:
         family = tasks.get(name)
         title = f"{name} ({tasks.origin(name)}): {family.description}"
         if not family.knobs:  # a family file: its variables are its difficulty
-            console.print(f"[bold]{title}[/]", highlight=False)
+            console.print(f"[bold]{title}[/]", highlight=False, soft_wrap=True)
             console.print(
                 f"  answer type: {family.answer_type}; granularities: {', '.join(family.granularities)}; "
-                f"templates: {len(family.templates())}; no knobs\n", highlight=False
+                f"templates: {len(family.templates())}; no knobs\n", highlight=False, soft_wrap=True
             )
             continue
         table = Table(title=title, title_justify="left", show_edge=False)

@@ -28,7 +28,7 @@ from cotsynth.verify.arithmetic import format_fraction
 _FRACTION = re.compile(r"(?<![\d.)])(\d+/\d+)(?![\d.(])")
 _ONE_OPERATION = re.compile(r"^(-?\d+(?:\.\d+)?)(?:\s*([-+*/])\s*(\d+(?:\.\d+)?))?$")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:/\d+)?")
-_FUNCTION_OR_CHAR = r"(?:\b(?:min|max|abs|round|floor|ceil)\(|[0-9.()+\-*/×÷−, ])"
+_FUNCTION_OR_CHAR = r"(?:\b(?:min|max|abs|round|floor|ceil)\(|[0-9.()+\-*/%×÷−, ])"
 _ARITH_TAIL = re.compile(_FUNCTION_OR_CHAR + r"+$")
 _ARITH_HEAD = re.compile(r"^" + _FUNCTION_OR_CHAR + r"+")
 _PLAIN = str.maketrans({"×": "*", "÷": "/", "−": "-", "$": "", "€": "", "£": ""})
@@ -241,10 +241,18 @@ class DeclarativeFamily(TaskFamily):
         return check_claim(step, number(graph.node(node_ids[-1]).output))
 
     def check_draws(self, draws: int = PROBE_DRAWS) -> None:
-        """Draw problems and verify them in full, so that a family whose constraints cannot be met or
-        whose step wording does not state its values fails when loaded, naming the key."""
+        """Draw problems and verify them in full, so that a family whose constraints cannot be met,
+        whose templates fail to render or whose step wording does not state its values fails when
+        loaded, naming the key."""
         from cotsynth.traces.symbolic import structured_steps
 
+        shown = self._shown(self.draw(random.Random(0)))
+        sources = [(f"questions[{k}]", s) for k, (_, s) in enumerate(self.spec.questions)]
+        for key, source in sources + [(f"step_text.{n}", s) for n, s in self.spec.step_text.items()]:
+            try:
+                _compiled(source).render(**shown)
+            except Exception as err:  # sandbox refusals, type errors: the template is the user's
+                raise FamilyFileError(f"{key}: cannot be rendered: {type(err).__name__}: {err}") from None
         for index in range(draws):
             problem = self.build(0, "probe", index, {}, self._questions)
             if self.recompute_answer(problem.graph) != problem.answer:
@@ -257,8 +265,6 @@ class DeclarativeFamily(TaskFamily):
                         key = f"step_text.{where}" if where in self.spec.step_text and granularity == "fine" \
                             else f"steps.{where}"
                         raise FamilyFileError(f"{key}: a {granularity} step does not verify ({reason}): {step.claim!r}")
-        for template in self._questions:  # every question renders (sandbox or type errors show here)
-            template.render(**self._shown(self.draw(random.Random(0))))
 
 
 # exact versions of the functions whose builtins return int, so that `/` after them stays exact
