@@ -145,7 +145,7 @@ def test_the_spy_catches_real_evaluation():
             eval(f"__import__('{CANARY}')")
         with pytest.raises(ModuleNotFoundError):
             __import__(CANARY)
-        code = compile("1 + 1", "<unknown>", "eval")
+        code = compile(f"{CANARY} + 1", "<unknown>", "eval")
         with pytest.raises(AssertionError):
             exec(code)
     assert spy.calls == [f"eval(\"__import__('{CANARY}')\")", f"__import__({CANARY})", f"compile('{CANARY} + 1')",
