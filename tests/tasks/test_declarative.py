@@ -129,7 +129,7 @@ def test_family_in_a_tmp_dir_runs_end_to_end(tmp_path):
         cwd=tmp_path, capture_output=True, text=True, timeout=600,
     )
     assert process.returncode == 0, process.stderr
-    data = datasets.load_dataset(str(tmp_path / "out"))
+    data = datasets.load_dataset(str(tmp_path / "out"), cache_dir=str(tmp_path / "hf-cache"))
     rows = [r for split in data.values() for r in split]
     assert {r["task"] for r in rows} == {"boxes_packed", "boxes_again"}
     assert all(r["verified"] for r in rows)
@@ -139,7 +139,7 @@ def test_family_in_a_tmp_dir_runs_end_to_end(tmp_path):
     assert fine["atoms"] == ["add", "floordiv", "max", "mod", "mul"]
     assert "mod>min" not in fine["compounds"] and "floordiv>add" in fine["compounds"]
     assert fine["cot_steps"][0].endswith("full boxes.")
-    prm = datasets.load_dataset(str(tmp_path / "out"), "prm")
+    prm = datasets.load_dataset(str(tmp_path / "out"), "prm", cache_dir=str(tmp_path / "hf-cache"))
     assert all(all(labels) for labels in prm["train"]["labels"])
 
 
