@@ -22,7 +22,7 @@ from cotsynth.tasks.declarative.expr import (
 )
 from cotsynth.tasks.declarative.spec import ENV, FamilyFileError, FamilySpec
 from cotsynth.tasks.graph import REF, Node, StepGraph, Subgoal
-from cotsynth.tasks.templates import QuestionTemplate
+from cotsynth.tasks.templates import QuestionTemplate, render_text
 from cotsynth.verify.arithmetic import format_fraction
 
 _FRACTION = re.compile(r"(?<![\d.)])(\d+/\d+)(?![\d.(])")
@@ -45,12 +45,7 @@ class SandboxedTemplate(QuestionTemplate):
     """A question template rendered in jinja's sandbox: a family file is untrusted text."""
 
     def render(self, **variables: Any) -> str:
-        return _compiled(self.source).render(**variables).strip()
-
-
-@lru_cache(maxsize=None)
-def _compiled(source: str) -> Any:
-    return ENV.from_string(source)
+        return render_text(self.source, variables, ENV)
 
 
 class DeclarativeFamily(TaskFamily):
@@ -67,6 +62,9 @@ class DeclarativeFamily(TaskFamily):
         order = list(spec.steps)
         self._groups = _groups(len(order))
         self._group_of = {name: g for g, members in enumerate(self._groups) for name in (order[k] for k in members)}
+        # per step, the texts that do not depend on the draw: its source and its wording with names
+        self._source = {n: render(e, _source_leaf, pretty=False) for n, e in spec.steps.items()}
+        self._named = {n: render(e, _name_leaf) for n, e in spec.steps.items()}
         numeric = {n for n, v in spec.variables.items() if v.numeric}
         # constraints over givens alone are tested before any step runs: most rejections are cheap
         self._early = [(k, e) for k, (_, e) in enumerate(spec.constraints) if e.names() <= numeric]
@@ -146,13 +144,13 @@ class DeclarativeFamily(TaskFamily):
             inputs = tuple(REF + o.name if o.kind == "name" and o.name in spec.steps
                            else format_fraction(evaluate(o, env)) for o in expr.operands)
             if name in spec.step_text:
-                text = _compiled(spec.step_text[name]).render(**shown).strip()
+                text = render_text(spec.step_text[name], shown, ENV)
             else:
                 text = self._statement(name, expr, env, with_names=True)
             nodes.append(Node(
                 id=name, op=expr.atom, inputs=inputs, output=format_fraction(value), text=text,
                 question=f"What is {self._label(name)}{self._in_values(expr, env)}?", group=self._group_of[name],
-                attrs={"expr": render(expr, _source_leaf, pretty=False),
+                attrs={"expr": self._source[name],
                        "given": {n: format_fraction(env[n]) for n in sorted(expr.names()) if n in spec.variables}},
             ))
         subgoals = []
@@ -180,9 +178,8 @@ class DeclarativeFamily(TaskFamily):
     def _statement(self, name: str, expr: Expr, env: dict[str, Any], with_names: bool) -> str:
         """`cost = count × price = 5 × 7 = 35 dollars`: the generic wording of a step, values substituted."""
         parts = [self._label(name)]
-        named = render(expr, _name_leaf)
         if with_names and expr.names():
-            parts.append(named)
+            parts.append(self._named[name])
         if expr.kind not in ("num", "name"):
             parts.append(render(expr, _value_leaf(env)))
         unit = self.spec.units.get(name)
@@ -250,7 +247,7 @@ class DeclarativeFamily(TaskFamily):
         sources = [(f"questions[{k}]", s) for k, (_, s) in enumerate(self.spec.questions)]
         for key, source in sources + [(f"step_text.{n}", s) for n, s in self.spec.step_text.items()]:
             try:
-                _compiled(source).render(**shown)
+                render_text(source, shown, ENV)
             except Exception as err:  # sandbox refusals, type errors: the template is the user's
                 raise FamilyFileError(f"{key}: cannot be rendered: {type(err).__name__}: {err}") from None
         for index in range(draws):
