@@ -2,7 +2,8 @@
 
 Each step is one graph node whose op is the step's top-level operation (`add`, `mul`, `div`, `min`,
 ...: the arithmetic families' atom names) and whose inputs are that operation's operands: `@step`
-for a bare reference to an earlier step, else the operand's value. So atoms, compounds, difficulty
+for a bare reference to an earlier step, else the operand's value. Values are written as the CoT
+writes them (`35`, `2.5`, `7/3`), so a step's text states its node's output verbatim. So atoms, compounds, difficulty
 on the number of steps and every split work as for a built-in family. A node also keeps its step's
 expression and the givens it reads (`attrs`), from which verification recomputes it.
 """
@@ -142,16 +143,16 @@ class DeclarativeFamily(TaskFamily):
         for name, expr in spec.steps.items():
             value = env[name]
             inputs = tuple(REF + o.name if o.kind == "name" and o.name in spec.steps
-                           else format_fraction(evaluate(o, env)) for o in expr.operands)
+                           else show(evaluate(o, env)) for o in expr.operands)
             if name in spec.step_text:
                 text = render_text(spec.step_text[name], shown, ENV)
             else:
                 text = self._statement(name, expr, env, with_names=True)
             nodes.append(Node(
-                id=name, op=expr.atom, inputs=inputs, output=format_fraction(value), text=text,
+                id=name, op=expr.atom, inputs=inputs, output=show(value), text=text,
                 question=f"What is {self._label(name)}{self._in_values(expr, env)}?", group=self._group_of[name],
                 attrs={"expr": self._source[name],
-                       "given": {n: format_fraction(env[n]) for n in sorted(expr.names()) if n in spec.variables}},
+                       "given": {n: show(env[n]) for n in sorted(expr.names()) if n in spec.variables}},
             ))
         subgoals = []
         order = list(spec.steps)
@@ -166,7 +167,7 @@ class DeclarativeFamily(TaskFamily):
                     statements.append(self._statement(name, expr, env, with_names=False))
             last = names[-1]
             subgoals.append(Subgoal(group, tuple(names), "; ".join(statements) + ".",
-                                    f"What is {self._label(last)}?", format_fraction(env[last])))
+                                    f"What is {self._label(last)}?", show(env[last])))
         return StepGraph(nodes=nodes, subgoals=subgoals, result=spec.answer)
 
     def _label(self, name: str) -> str:
