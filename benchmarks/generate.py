@@ -100,18 +100,25 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((family, rate, failed, rival, rival_rate))
             print(f"  {family}: {rate:,.0f}/s", file=sys.stderr, flush=True)
 
-    header = f"{'family':<12} {'ex/s':>9} {'unverified':>10}   {'reasoning-gym':<26} {'items/s':>9} {'ratio':>7}"
-    print(f"\ncotsynth full symbolic path (generate + fine CoT + verify + Parquet), n={args.n}, single process")
-    print(header)
-    print("-" * len(header))
+    lines = []
     for family, rate, failed, rival, rival_rate in rows:
         rival_text = rival or "-"
         if rival and rival_rate is None:
             rival_text += " (not installed)"
         rival_cell = f"{rival_rate:>9,.0f}" if rival_rate else f"{'-':>9}"
         ratio = f"{rate / rival_rate:>7.2f}" if rival_rate else f"{'-':>7}"
-        print(f"{family:<12} {rate:>9,.0f} {failed:>10}   {rival_text:<26} {rival_cell} {ratio}")
+        lines.append(f"{family:<12} {rate:>9,.0f} {failed:>10}   {rival_text:<26} {rival_cell} {ratio}")
+    print_table(f"cotsynth full symbolic path (generate + fine CoT + verify + Parquet), n={args.n}, single process",
+                f"{'family':<12} {'ex/s':>9} {'unverified':>10}   {'reasoning-gym':<26} {'items/s':>9} {'ratio':>7}",
+                lines)
     return 1 if any_failed else 0
+
+
+def print_table(title: str, header: str, lines: list[str]) -> None:
+    print(f"\n{title}")
+    print(header)
+    print("-" * len(header))
+    print("\n".join(lines))
 
 
 def _registered(family: str) -> str:
@@ -133,12 +140,10 @@ def compare_declarative(families: list[str], count: int) -> int:
             any_failed |= failed + builtin_failed > 0
             rows.append((family, steps, rate, failed, builtin))
             print(f"  {family}: {rate:,.0f}/s, arith steps={steps}: {builtin:,.0f}/s", file=sys.stderr, flush=True)
-    header = f"{'family file':<18} {'steps':>5} {'ex/s':>9} {'unverified':>10} {'arith same steps':>17} {'ratio':>6}"
-    print(f"\ndeclarative vs built-in, full symbolic path (generate + fine CoT + verify + Parquet), n={count}")
-    print(header)
-    print("-" * len(header))
-    for family, steps, rate, failed, builtin in rows:
-        print(f"{family:<18} {steps:>5} {rate:>9,.0f} {failed:>10} {builtin:>17,.0f} {rate / builtin:>6.2f}")
+    print_table(f"declarative vs built-in, full symbolic path (generate + fine CoT + verify + Parquet), n={count}",
+                f"{'family file':<18} {'steps':>5} {'ex/s':>9} {'unverified':>10} {'arith same steps':>17} {'ratio':>6}",
+                [f"{family:<18} {steps:>5} {rate:>9,.0f} {failed:>10} {builtin:>17,.0f} {rate / builtin:>6.2f}"
+                 for family, steps, rate, failed, builtin in rows])
     return 1 if any_failed else 0
 
 
