@@ -4,6 +4,7 @@ a file exits 2 naming its key."""
 from __future__ import annotations
 
 import copy
+import json
 import re
 import subprocess
 import sys
@@ -136,6 +137,8 @@ def test_family_in_a_tmp_dir_runs_end_to_end(tmp_path):
     assert {r["template_id"] for r in rows} <= {"boxes_packed/q1", "boxes_packed/short", "boxes_again/q1",
                                                 "boxes_again/short"}
     fine = next(r for r in rows if r["granularity"] == "fine" and r["task"] == "boxes_packed")
+    given = json.loads(fine["knobs"])
+    assert set(given) == {"items", "per_box", "weight", "spare"} and given["spare"] < given["per_box"]
     assert fine["atoms"] == ["add", "floordiv", "max", "mod", "mul"]
     assert "mod>min" not in fine["compounds"] and "floordiv>add" in fine["compounds"]
     assert fine["cot_steps"][0].endswith("full boxes.")

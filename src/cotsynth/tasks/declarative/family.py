@@ -81,7 +81,13 @@ class DeclarativeFamily(TaskFamily):
     def generate(self, rng: random.Random, knobs: dict[str, Any]) -> Generated:
         env = self.draw(rng)
         return Generated(variables=self._shown(env), answer=self._answer_text(env[self.spec.answer]),
-                         graph=self._graph(env), program=self._program(env))
+                         graph=self._graph(env), program=self._program(env), knobs=self._given(env))
+
+    def _given(self, env: dict[str, Any]) -> dict[str, int | float]:
+        """The numeric givens, recorded like knobs: a `difficulty` split can cut on any of them
+        (train on small quantities, test on large ones)."""
+        return {name: env[name] if env[name].denominator == 1 else float(env[name])
+                for name, variable in self.spec.variables.items() if variable.numeric}
 
     def draw(self, rng: random.Random) -> dict[str, Any]:
         """Givens and step values of one problem: rejection sampling, at most `max_tries` draws."""
