@@ -156,7 +156,7 @@ class DeclarativeFamily(TaskFamily):
                 text = self._statement(name, expr, env, with_names=True)
             nodes.append(Node(
                 id=name, op=expr.atom, inputs=inputs, output=show(value), text=text,
-                question=f"What is {self._label(name)}{self._in_values(expr, env)}?", group=self._group_of[name],
+                question=f"What is {self._in_values(name, expr, env)}?", group=self._group_of[name],
                 attrs={"expr": self._source[name],
                        "given": {n: show(env[n]) for n in sorted(expr.names()) if n in spec.variables}},
             ))
@@ -179,8 +179,9 @@ class DeclarativeFamily(TaskFamily):
     def _label(self, name: str) -> str:
         return name.replace("_", " ")
 
-    def _in_values(self, expr: Expr, env: dict[str, Any]) -> str:
-        return "" if expr.kind in ("num", "name") else f", {render(expr, _value_leaf(env))}"
+    def _in_values(self, name: str, expr: Expr, env: dict[str, Any]) -> str:
+        """A step as a sub-question's subject: its operation on values (`9 × 8`), else its name."""
+        return self._label(name) if expr.kind in ("num", "name") else render(expr, _value_leaf(env))
 
     def _statement(self, name: str, expr: Expr, env: dict[str, Any], with_names: bool) -> str:
         """`cost = count × price = 5 × 7 = 35 dollars`: the generic wording of a step, values substituted."""
