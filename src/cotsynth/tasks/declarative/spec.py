@@ -29,6 +29,7 @@ RESERVED = {*FUNCTIONS, "Fraction", "Decimal", "print", "math", "answer"}
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _DECIMAL_TYPE = re.compile(r"^decimal\((\d)\)$")
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it: 10x faster, same result
 ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
@@ -56,7 +57,7 @@ class FamilySpec:
 
 def read_document(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except OSError as err:
         raise FamilyFileError(f"cannot read ({err.strerror})") from None
     except yaml.YAMLError as err:
