@@ -7,7 +7,13 @@ of all records, inside the timing. reasoning-gym does less (question and answer 
 verification) and is timed by iterating its dataset. Every cotsynth item is verified, so this also
 checks thousands of items per family against their independent recomputation: a failure is reported.
 
+`--declarative` compares each family file (the shipped ones, or those given to `--families` by path)
+with the built-in `arith` at the same number of operations (`steps` = the file's step count): the
+cost of the declarative path (sampling with constraints, the expression walk, sandboxed templates,
+claim checks) against a hand-written generator of the same graph size.
+
     /work/venv/bin/python benchmarks/generate.py [-n 2000] [--families arith,poly] [--rg-n N]
+    /work/venv/bin/python benchmarks/generate.py --declarative [-n 2000] [--families my/family.yaml]
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import pyarrow.parquet as pq
 from cotsynth import tasks
 from cotsynth.pipeline.steps.records import to_record
 from cotsynth.schema import to_table
+from cotsynth.tasks.declarative import DeclarativeFamily, is_family_file, load_family
 from cotsynth.tasks.knobs import resolve_knobs
 from cotsynth.traces.symbolic import render
 from cotsynth.traces.verify import verify_symbolic
@@ -37,10 +44,10 @@ REASONING_GYM = {
 SEED = 1234
 
 
-def time_family(family: str, count: int, out_dir: Path) -> tuple[float, int]:
+def time_family(family: str, count: int, out_dir: Path, knobs: dict | None = None) -> tuple[float, int]:
     """(examples/s, unverified count) for `count` examples of `family` on the full symbolic path."""
     chosen = tasks.get(family)
-    settings, templates = resolve_knobs(chosen.knobs, {}), chosen.templates()
+    settings, templates = resolve_knobs(chosen.knobs, knobs or {}), chosen.templates()
     warm = chosen.build(SEED, f"{family}-warmup", 0, settings, templates)  # one-time imports, template compiles
     warm_trace = render(warm, "fine", "steps")
     # The first `to_table` imports pandas inside pyarrow (~0.2 s, once per process): not a per-example cost.
@@ -76,8 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=2000, help="examples per cotsynth family")
     parser.add_argument("--rg-n", type=int, default=0, help="items per reasoning-gym generator (default: -n)")
     parser.add_argument("--families", default="", help="comma-separated; default: every registered family")
+    parser.add_argument("--declarative", action="store_true",
+                        help="family files against arith at the same number of steps")
     args = parser.parse_args(argv)
-    families = [f for f in args.families.split(",") if f] or tasks.names()
+    families = [_registered(f) for f in args.families.split(",") if f] or tasks.names()
+    if args.declarative:
+        return compare_declarative([f for f in families if isinstance(tasks.get(f), DeclarativeFamily)], args.n)
 
     rows, any_failed = [], False
     with tempfile.TemporaryDirectory() as folder:
@@ -89,17 +100,50 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((family, rate, failed, rival, rival_rate))
             print(f"  {family}: {rate:,.0f}/s", file=sys.stderr, flush=True)
 
-    header = f"{'family':<12} {'ex/s':>9} {'unverified':>10}   {'reasoning-gym':<26} {'items/s':>9} {'ratio':>7}"
-    print(f"\ncotsynth full symbolic path (generate + fine CoT + verify + Parquet), n={args.n}, single process")
-    print(header)
-    print("-" * len(header))
+    lines = []
     for family, rate, failed, rival, rival_rate in rows:
         rival_text = rival or "-"
         if rival and rival_rate is None:
             rival_text += " (not installed)"
         rival_cell = f"{rival_rate:>9,.0f}" if rival_rate else f"{'-':>9}"
         ratio = f"{rate / rival_rate:>7.2f}" if rival_rate else f"{'-':>7}"
-        print(f"{family:<12} {rate:>9,.0f} {failed:>10}   {rival_text:<26} {rival_cell} {ratio}")
+        lines.append(f"{family:<12} {rate:>9,.0f} {failed:>10}   {rival_text:<26} {rival_cell} {ratio}")
+    print_table(f"cotsynth full symbolic path (generate + fine CoT + verify + Parquet), n={args.n}, single process",
+                f"{'family':<12} {'ex/s':>9} {'unverified':>10}   {'reasoning-gym':<26} {'items/s':>9} {'ratio':>7}",
+                lines)
+    return 1 if any_failed else 0
+
+
+def print_table(title: str, header: str, lines: list[str]) -> None:
+    print(f"\n{title}")
+    print(header)
+    print("-" * len(header))
+    print("\n".join(lines))
+
+
+def _registered(family: str) -> str:
+    """A family name, registering a family file given by path."""
+    if not is_family_file(family):
+        return family
+    loaded = load_family(family)
+    tasks.add(loaded)
+    return loaded.name
+
+
+def compare_declarative(families: list[str], count: int) -> int:
+    rows, any_failed = [], False
+    with tempfile.TemporaryDirectory() as folder:
+        for family in families:
+            steps = len(tasks.get(family).spec.steps)
+            rate, failed = time_family(family, count, Path(folder))
+            builtin, builtin_failed = time_family("arith", count, Path(folder), {"steps": steps, "depth": 0})
+            any_failed |= failed + builtin_failed > 0
+            rows.append((family, steps, rate, failed, builtin))
+            print(f"  {family}: {rate:,.0f}/s, arith steps={steps}: {builtin:,.0f}/s", file=sys.stderr, flush=True)
+    print_table(f"declarative vs built-in, full symbolic path (generate + fine CoT + verify + Parquet), n={count}",
+                f"{'family file':<18} {'steps':>5} {'ex/s':>9} {'unverified':>10} {'arith same steps':>17} {'ratio':>6}",
+                [f"{family:<18} {steps:>5} {rate:>9,.0f} {failed:>10} {builtin:>17,.0f} {rate / builtin:>6.2f}"
+                 for family, steps, rate, failed, builtin in rows])
     return 1 if any_failed else 0
 
 

@@ -148,11 +148,29 @@ def report(out_dir) -> None:
 
 
 @main.command(name="tasks")
-def list_tasks() -> None:
-    """The task families, their knobs and defaults."""
+@click.argument("family_files", nargs=-1, type=click.Path(exists=True))
+def list_tasks(family_files) -> None:
+    """The task families (built-in, shipped and plugin ones, and any FAMILY_FILES or folders of them
+    given), their knobs and defaults."""
+    from cotsynth.tasks.declarative import FamilyFileError, family_files as files_in, load_family
+
+    for given in map(Path, family_files):
+        for path in files_in(given) if given.is_dir() else [given]:
+            try:
+                tasks.add(load_family(path))
+            except (FamilyFileError, ValueError) as err:
+                fail(f"{path}: {err}")
     for name in tasks.names():
         family = tasks.get(name)
-        table = Table(title=f"{name}: {family.description}", title_justify="left", show_edge=False)
+        title = f"{name} ({tasks.origin(name)}): {family.description}"
+        if not family.knobs:  # a family file: its variables are its difficulty
+            console.print(f"[bold]{title}[/]", highlight=False, soft_wrap=True)
+            console.print(
+                f"  answer type: {family.answer_type}; granularities: {', '.join(family.granularities)}; "
+                f"templates: {len(family.templates())}; no knobs\n", highlight=False, soft_wrap=True
+            )
+            continue
+        table = Table(title=title, title_justify="left", show_edge=False)
         table.add_column("knob")
         table.add_column("default")
         table.add_column("accepts")
@@ -212,7 +230,7 @@ def preview(family, count, granularities, style, seed, knobs) -> None:
     except ConfigError as err:
         fail([line.replace("tasks[0].", "").replace("traces[0].", "--") for line in err.problems])
     spec = config.tasks[0]
-    chosen = tasks.get(family)
+    chosen = tasks.get(spec.family)  # a family file is registered by its name when the config is parsed
     settings, templates = config.knob_settings(0), chosen.templates()
     for index in range(count):
         problem = chosen.build(seed, spec.key, index, settings, templates)
@@ -229,6 +247,10 @@ def preview(family, count, granularities, style, seed, knobs) -> None:
 
 
 def _granularities(family: str) -> tuple[str, ...]:
+    from cotsynth.tasks.declarative import DeclarativeFamily, is_family_file
+
+    if is_family_file(family):
+        return DeclarativeFamily.granularities
     try:
         return tasks.get(family).granularities
     except KeyError:

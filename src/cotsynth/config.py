@@ -108,6 +108,8 @@ class OutputConfig(_Strict):
 class PipelineConfig(_Strict):
     name: str = Field(min_length=1)
     seed: int = Field(0, ge=0)
+    families_dir: str | None = Field(default=None, description="family files registered by name (docs/families.md)")
+    families: dict[str, dict[str, Any]] = Field(default_factory=dict, description="family documents inline, by name")
     tasks: list[TaskSpec] = Field(min_length=1)
     traces: list[TraceSpec] = Field(min_length=1)
     splits: SplitsConfig = Field(default_factory=SplitsConfig)
@@ -119,7 +121,13 @@ class PipelineConfig(_Strict):
         return resolve_knobs(tasks.get(spec.family).knobs, spec.knobs)
 
     def canonical(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        """The config as a document `parse_config` reads back (Ray actors do): family files resolved
+        into `families`, so the hash covers their content and no path is needed to rebuild them."""
+        document = self.model_dump(mode="json")
+        document.pop("families_dir")
+        if not document["families"]:
+            document.pop("families")
+        return document
 
     def hash(self) -> str:
         return hashlib.sha256(dumps(self.canonical()).encode()).hexdigest()[:16]
@@ -178,8 +186,9 @@ def _semantic_problems(config: PipelineConfig) -> list[str]:
     return problems
 
 
-def parse_config(data: Any, overrides: dict[str, Any] | None = None) -> PipelineConfig:
-    """Validate a loaded YAML document; raises ConfigError with every problem found."""
+def parse_config(data: Any, overrides: dict[str, Any] | None = None, base_dir: Path | None = None) -> PipelineConfig:
+    """Validate a loaded YAML document; raises ConfigError with every problem found. Family files
+    named by the config are found relative to `base_dir` (the pipeline file's folder; default: cwd)."""
     if not isinstance(data, dict):
         raise ConfigError([f"(top level): expected a mapping of pipeline keys, got {type(data).__name__}"])
     if overrides:
@@ -188,6 +197,11 @@ def parse_config(data: Any, overrides: dict[str, Any] | None = None) -> Pipeline
         config = PipelineConfig.model_validate(data)
     except ValidationError as err:
         raise ConfigError([f"{_path(e['loc'])}: {e['msg']}" for e in err.errors()]) from None
+    from cotsynth.tasks.declarative.resolve import resolve_families
+
+    problems = resolve_families(config, base_dir or Path("."))
+    if problems:
+        raise ConfigError(problems)
     problems = _semantic_problems(config)
     if problems:
         raise ConfigError(problems)
@@ -204,4 +218,4 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Pi
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ConfigError([f"{path}: invalid YAML{where}: {getattr(err, 'problem', err)}"]) from None
-    return parse_config(data, overrides)
+    return parse_config(data, overrides, path.parent)

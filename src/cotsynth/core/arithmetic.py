@@ -69,18 +69,25 @@ def evaluate(text: str) -> Fraction:
     """Value of an arithmetic expression in + - * / ** and parentheses, exactly."""
     if len(text) > MAX_CHARS:
         raise UnsafeExpression(f"expression longer than {MAX_CHARS} characters")
-    source = text.strip().translate(_TRANSLATE)
+    return _value(syntax_tree(text.strip().translate(_TRANSLATE)), 0)
+
+
+def syntax_tree(source: str, error: type[Exception] = UnsafeExpression) -> ast.expr:
+    """The syntax tree of an untrusted expression, bounded in length, nesting and size; `error`
+    (with the reason) for anything else. Only a tree is built: nothing is compiled or run."""
+    if len(source) > MAX_CHARS:
+        raise error(f"expression longer than {MAX_CHARS} characters")
     if not source:
-        raise UnsafeExpression("empty expression")
+        raise error("empty expression")
     if _nesting_depth(source) > MAX_DEPTH:
-        raise UnsafeExpression(f"parentheses nested deeper than {MAX_DEPTH}")
+        raise error(f"parentheses nested deeper than {MAX_DEPTH}")
     try:
-        tree = ast.parse(source, mode="eval")  # safe: builds a syntax tree only; nothing is compiled or run
+        tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as err:
-        raise UnsafeExpression(f"not an arithmetic expression: {type(err).__name__}") from None
+        raise error(f"not an arithmetic expression: {type(err).__name__}") from None
     if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
-        raise UnsafeExpression(f"more than {MAX_NODES} syntax nodes")
-    return _value(tree.body, 0)
+        raise error(f"more than {MAX_NODES} syntax nodes")
+    return tree.body
 
 
 def _value(node: ast.AST, depth: int) -> Fraction:
@@ -107,14 +114,23 @@ def _value(node: ast.AST, depth: int) -> Fraction:
                 raise UnsafeExpression("division by zero")
             return _bounded(left / right)
         if isinstance(op, ast.Pow):
-            if right.denominator != 1:
-                raise NotRational("non-integer exponent")
-            if abs(right) > MAX_EXPONENT:
-                raise UnsafeExpression(f"exponent larger than {MAX_EXPONENT}")
-            if left == 0 and right < 0:
-                raise UnsafeExpression("division by zero")
-            return _bounded(left ** int(right))
+            return _bounded(power(left, right))
     raise UnsafeExpression(f"disallowed syntax: {type(node).__name__}")
+
+
+def power(base: Fraction, exponent: Fraction, error: type[Exception] = UnsafeExpression,
+          fractional: type[Exception] = NotRational) -> Fraction:
+    """`base ** exponent` for an integer exponent of at most MAX_EXPONENT, refused before a result of
+    more than MAX_BITS bits is computed (its size is at most exponent × the base's bits)."""
+    if exponent.denominator != 1:
+        raise fractional("non-integer exponent")
+    if abs(exponent) > MAX_EXPONENT:
+        raise error(f"exponent larger than {MAX_EXPONENT}")
+    if base == 0 and exponent < 0:
+        raise error("division by zero")
+    if abs(int(exponent)) * max(base.numerator.bit_length(), base.denominator.bit_length()) > MAX_BITS:
+        raise error(f"number larger than {MAX_BITS} bits")
+    return Fraction(base) ** int(exponent)
 
 
 def _bounded(value: Fraction) -> Fraction:

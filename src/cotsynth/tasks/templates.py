@@ -28,21 +28,26 @@ class QuestionTemplate:
     meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def render(self, **variables: Any) -> str:
-        """What `jinja2.Template.render` does, but from a flat copy of jinja's globals made once per
-        template: `render` re-flattens their ChainMap on every call, most of the cost of a question."""
-        template, flat_globals = _compile(self.source)
-        try:
-            return concat(template.root_render_func(template.new_context(flat_globals | variables, shared=True))).strip()
-        except Exception:
-            template.environment.handle_exception()
+        return render_text(self.source, variables)
 
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
 
 
+def render_text(source: str, variables: dict[str, Any], environment: jinja2.Environment = _ENV) -> str:
+    """What `jinja2.Template.render` does, but from a flat copy of jinja's globals made once per
+    template: `render` re-flattens their ChainMap on every call, most of the cost of a question.
+    (A sandboxed environment keeps its checks: they are compiled into the template's code.)"""
+    template, flat_globals = _compile(source, environment)
+    try:
+        return concat(template.root_render_func(template.new_context(flat_globals | variables, shared=True))).strip()
+    except Exception:
+        template.environment.handle_exception()
+
+
 @lru_cache(maxsize=None)
-def _compile(source: str) -> tuple[jinja2.Template, dict[str, Any]]:
-    template = _ENV.from_string(source)
+def _compile(source: str, environment: jinja2.Environment) -> tuple[jinja2.Template, dict[str, Any]]:
+    template = environment.from_string(source)
     return template, dict(template.globals)
 
 
