@@ -20,7 +20,7 @@ from cotsynth.cli import main
 from cotsynth.resources import resource_dir
 from cotsynth.tasks.declarative import DeclarativeFamily, family_from_document
 from cotsynth.traces.symbolic import render, structured_steps
-from cotsynth.verify.symbolic import verify_symbolic
+from cotsynth.traces.verify import verify_symbolic
 
 SHIPPED = sorted(resource_dir("templates").joinpath("families").glob("*.yaml"))
 NAMES = [yaml.safe_load(p.read_text())["name"] for p in SHIPPED]

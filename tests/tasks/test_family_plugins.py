@@ -25,7 +25,7 @@ from cotsynth import tasks
 from cotsynth.tasks.base import Generated, TaskFamily
 from cotsynth.tasks.families.arith import Expr, check_arithmetic_step, expression_graph
 from cotsynth.tasks.templates import QuestionTemplate
-from cotsynth.verify.arithmetic import format_fraction
+from cotsynth.core.arithmetic import format_fraction
 
 FAMILY_FILE = str(Path(__file__).with_name("tiles.yaml"))
 

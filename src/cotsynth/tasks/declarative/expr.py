@@ -16,7 +16,7 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
-from cotsynth.verify.arithmetic import MAX_BITS, MAX_DEPTH, format_fraction, power, syntax_tree
+from cotsynth.core.arithmetic import MAX_BITS, MAX_DEPTH, format_fraction, power, syntax_tree
 
 BINARY = {ast.Add: ("add", "+"), ast.Sub: ("sub", "-"), ast.Mult: ("mul", "*"), ast.Div: ("div", "/"),
           ast.FloorDiv: ("floordiv", "//"), ast.Mod: ("mod", "%"), ast.Pow: ("pow", "**")}

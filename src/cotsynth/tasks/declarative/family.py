@@ -22,9 +22,9 @@ from cotsynth.tasks.declarative.expr import (
     EvalError, Expr, ExprError, apply, evaluate, number, parse, render, show, substitute,
 )
 from cotsynth.tasks.declarative.spec import ENV, FamilyFileError, FamilySpec
-from cotsynth.tasks.graph import REF, Node, StepGraph, Subgoal
+from cotsynth.core.graph import REF, Node, StepGraph, Subgoal
 from cotsynth.tasks.templates import QuestionTemplate, render_text
-from cotsynth.verify.arithmetic import format_fraction
+from cotsynth.core.arithmetic import format_fraction
 
 _FRACTION = re.compile(r"(?<![\d.)])(\d+/\d+)(?![\d.(])")
 _ONE_OPERATION = re.compile(r"^(-?\d+(?:\.\d+)?)(?:\s*([-+*/])\s*(\d+(?:\.\d+)?))?$")
@@ -249,8 +249,6 @@ class DeclarativeFamily(TaskFamily):
         """Draw problems and verify them in full, so that a family whose constraints cannot be met,
         whose templates fail to render or whose step wording does not state its values fails when
         loaded, naming the key."""
-        from cotsynth.traces.symbolic import structured_steps
-
         shown = self._shown(self.draw(random.Random(0)))
         sources = [(f"questions[{k}]", s) for k, (_, s) in enumerate(self.spec.questions)]
         for key, source in sources + [(f"step_text.{n}", s) for n, s in self.spec.step_text.items()]:
@@ -262,14 +260,16 @@ class DeclarativeFamily(TaskFamily):
             problem = self.build(0, "probe", index, {}, self._questions)
             if self.recompute_answer(problem.graph) != problem.answer:
                 raise FamilyFileError(f"steps: answer {problem.answer} does not recompute")
-            for granularity in ("fine", "coarse"):
-                for step in structured_steps(problem, granularity):
-                    holds, reason = self.check_step(problem.graph, step.claim, step.nodes)
+            graph = problem.graph
+            steps = {"fine": [(n.text, (n.id,)) for n in graph.nodes], "coarse": [(s.text, s.node_ids) for s in graph.subgoals]}
+            for granularity, stated in steps.items():  # the steps a fine and a coarse trace state
+                for claim, nodes in stated:
+                    holds, reason = self.check_step(graph, claim, nodes)
                     if not holds:
-                        where = step.nodes[-1]
+                        where = nodes[-1]
                         key = f"step_text.{where}" if where in self.spec.step_text and granularity == "fine" \
                             else f"steps.{where}"
-                        raise FamilyFileError(f"{key}: a {granularity} step does not verify ({reason}): {step.claim!r}")
+                        raise FamilyFileError(f"{key}: a {granularity} step does not verify ({reason}): {claim!r}")
 
 
 # exact versions of the functions whose builtins return int, so that `/` after them stays exact
