@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cotsynth.verify import algebra
-from cotsynth.verify.arithmetic import UnsafeExpression, format_fraction
+from cotsynth.core.arithmetic import UnsafeExpression, format_fraction
 from cotsynth.verify.clock import compare_clocks
 from cotsynth.verify.extract import sentence_answer
 from cotsynth.verify.normalize import (
