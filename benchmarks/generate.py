@@ -6,6 +6,8 @@ verify it (independent recomputation + every step), make the canonical record; t
 of all records, inside the timing. reasoning-gym does less (question and answer only, no CoT, no
 verification) and is timed by iterating its dataset. Every cotsynth item is verified, so this also
 checks thousands of items per family against their independent recomputation: a failure is reported.
+Rates are given in wall time and in this process's CPU time: on a shared machine the CPU figures (and
+their ratio) are the ones that do not follow the other jobs' load.
 
 `--declarative` compares each family file (the shipped ones, or those given to `--families` by path)
 with the built-in `arith` at the same number of operations (`steps` = the file's step count): the
@@ -44,15 +46,15 @@ REASONING_GYM = {
 SEED = 1234
 
 
-def time_family(family: str, count: int, out_dir: Path, knobs: dict | None = None) -> tuple[float, int]:
-    """(examples/s, unverified count) for `count` examples of `family` on the full symbolic path."""
+def time_family(family: str, count: int, out_dir: Path, knobs: dict | None = None) -> tuple[float, float, int]:
+    """(examples/s wall, examples/s CPU, unverified count) for `count` examples of `family` on the full symbolic path."""
     chosen = tasks.get(family)
     settings, templates = resolve_knobs(chosen.knobs, knobs or {}), chosen.templates()
     warm = chosen.build(SEED, f"{family}-warmup", 0, settings, templates)  # one-time imports, template compiles
     warm_trace = render(warm, "fine", "steps")
     # The first `to_table` imports pandas inside pyarrow (~0.2 s, once per process): not a per-example cost.
     pq.write_table(to_table([to_record(warm_trace, verify_symbolic(warm_trace), SEED)]), out_dir / "warmup.parquet")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     records, failed = [], 0
     for index in range(count):
         problem = chosen.build(SEED, f"{family}-bench", index, settings, templates)
@@ -61,21 +63,21 @@ def time_family(family: str, count: int, out_dir: Path, knobs: dict | None = Non
         failed += not verdict.verified
         records.append(to_record(trace, verdict, SEED))
     pq.write_table(to_table(records), out_dir / f"{family}.parquet")
-    return count / (time.perf_counter() - started), failed
+    return count / (time.perf_counter() - started), count / (time.process_time() - cpu), failed
 
 
-def time_reasoning_gym(name: str, count: int) -> float | None:
-    """Items/s of a reasoning-gym generator (question + answer), or None when it is not installed."""
+def time_reasoning_gym(name: str, count: int) -> tuple[float, float] | None:
+    """Items/s (wall, CPU) of a reasoning-gym generator (question + answer), or None when it is not installed."""
     try:
         import reasoning_gym
     except ImportError:
         return None
     dataset = reasoning_gym.create_dataset(name, size=count, seed=SEED)
     dataset[0]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for index in range(count):
         dataset[index]
-    return count / (time.perf_counter() - started)
+    return count / (time.perf_counter() - started), count / (time.process_time() - cpu)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,23 +95,27 @@ def main(argv: list[str] | None = None) -> int:
     rows, any_failed = [], False
     with tempfile.TemporaryDirectory() as folder:
         for family in families:
-            rate, failed = time_family(family, args.n, Path(folder))
+            rate, cpu_rate, failed = time_family(family, args.n, Path(folder))
             any_failed |= failed > 0
             rival = REASONING_GYM.get(family)
-            rival_rate = time_reasoning_gym(rival, args.rg_n or args.n) if rival else None
-            rows.append((family, rate, failed, rival, rival_rate))
+            rival_rates = time_reasoning_gym(rival, args.rg_n or args.n) if rival else None
+            rows.append((family, rate, cpu_rate, failed, rival, rival_rates))
             print(f"  {family}: {rate:,.0f}/s", file=sys.stderr, flush=True)
 
     lines = []
-    for family, rate, failed, rival, rival_rate in rows:
+    for family, rate, cpu_rate, failed, rival, rival_rates in rows:
         rival_text = rival or "-"
-        if rival and rival_rate is None:
+        if rival and rival_rates is None:
             rival_text += " (not installed)"
-        rival_cell = f"{rival_rate:>9,.0f}" if rival_rate else f"{'-':>9}"
-        ratio = f"{rate / rival_rate:>7.2f}" if rival_rate else f"{'-':>7}"
-        lines.append(f"{family:<12} {rate:>9,.0f} {failed:>10}   {rival_text:<26} {rival_cell} {ratio}")
+        if rival_rates:
+            wall, cpu = rival_rates
+            rival_cells = f"{wall:>9,.0f} {cpu:>9,.0f} {rate / wall:>7.2f} {cpu_rate / cpu:>9.2f}"
+        else:
+            rival_cells = f"{'-':>9} {'-':>9} {'-':>7} {'-':>9}"
+        lines.append(f"{family:<12} {rate:>9,.0f} {cpu_rate:>9,.0f} {failed:>10}   {rival_text:<26} {rival_cells}")
     print_table(f"cotsynth full symbolic path (generate + fine CoT + verify + Parquet), n={args.n}, single process",
-                f"{'family':<12} {'ex/s':>9} {'unverified':>10}   {'reasoning-gym':<26} {'items/s':>9} {'ratio':>7}",
+                f"{'family':<12} {'ex/s':>9} {'cpu ex/s':>9} {'unverified':>10}   {'reasoning-gym':<26} {'items/s':>9}"
+                f" {'cpu it/s':>9} {'ratio':>7} {'cpu ratio':>9}",
                 lines)
     return 1 if any_failed else 0
 
@@ -135,8 +141,8 @@ def compare_declarative(families: list[str], count: int) -> int:
     with tempfile.TemporaryDirectory() as folder:
         for family in families:
             steps = len(tasks.get(family).spec.steps)
-            rate, failed = time_family(family, count, Path(folder))
-            builtin, builtin_failed = time_family("arith", count, Path(folder), {"steps": steps, "depth": 0})
+            rate, _, failed = time_family(family, count, Path(folder))
+            builtin, _, builtin_failed = time_family("arith", count, Path(folder), {"steps": steps, "depth": 0})
             any_failed |= failed + builtin_failed > 0
             rows.append((family, steps, rate, failed, builtin))
             print(f"  {family}: {rate:,.0f}/s, arith steps={steps}: {builtin:,.0f}/s", file=sys.stderr, flush=True)

@@ -32,7 +32,7 @@ def parquet_bytes(folder: Path) -> dict[str, bytes]:
 
 
 def report_bytes(folder: Path) -> bytes:
-    """report.json: at 1,500 problems its Vendi scores take the eigensolves of the large samples."""
+    """report.json: its Vendi scores come from eigensolves on the workers, at 1,500 problems on 1,000-row samples."""
     return (folder / "report.json").read_bytes()
 
 

@@ -48,7 +48,7 @@ DEFERRED = [
 ]
 
 # Outside the grammar: math-verify reads the strings as before.
-DECLINED = ["\\sin x", "\\sin^2 x + \\cos^2 x", "1/2x", "1 2", "log(8)", "\\log 8", "x_1", "2i", "x < 2", "abcd", "abc", "lg(x)", "xyz+1",
+DECLINED = ["\\sin x", "\\sin^2 x + \\cos^2 x", "1/2x", "1 2", "log(8)", "\\log 8", "x_1", "2I", "xi", "x < 2", "abcd", "abc", "lg(x)", "xyz+1",
             "\\sqrt[3]{8}", "\\{1, 2\\}", "f'(x)", "2x+", ""]
 
 

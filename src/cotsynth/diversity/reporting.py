@@ -27,11 +27,22 @@ from cotsynth.core.seeding import unit_hash
 from cotsynth.diversity.selfbleu import self_bleu
 from cotsynth.diversity.sketch import HyperLogLog, distinct_sketches, sketches_from_table
 from cotsynth.diversity.text import hash_strings, tokenize
-from cotsynth.diversity.vendi import dual_vendi, embed, embedding_available, exact_features, exact_vendi, hashed_features
+from cotsynth.diversity.vendi import DIMS, dual_vendi, embed, embedding_available, exact_features, exact_vendi, hashed_features
 
 PROBLEM_COLUMNS = ("problem_id", "task", "template_id", "knobs", "atoms", "compounds", "complexity", "shape")
-VENDI_SAMPLE = 20000  # rows of the dual (hashed n-gram) Vendi; 4096-dim covariance either way
+VENDI_SAMPLE = 20000  # most rows of the dual (hashed n-gram) Vendi; 4096-dim covariance either way
 COT_VENDI_SAMPLE = 5000  # CoT rows have ~10x the n-grams of a question
+SMALL_RUN_ROWS = 10_000  # up to here the n-gram Vendi samples stay at BASE_SAMPLE rows
+BASE_SAMPLE = 1000
+
+
+def sample_rows(seen: int, cap: int) -> int:
+    """Rows of an n-gram Vendi sample when `seen` rows were folded: the solve is cubic in
+    min(rows, DIMS), so the sample grows as the cube root of the data (1,000 rows up to 10^4, 2,154
+    at 10^5) and the report's cost stays proportional to the run's; once that reaches DIMS, where
+    the dual form's cost stops growing with rows, the whole `cap`."""
+    grown = round(BASE_SAMPLE * (max(seen, SMALL_RUN_ROWS) / SMALL_RUN_ROWS) ** (1 / 3))
+    return min(seen, cap if grown >= DIMS else grown)
 
 
 def _grow_add(acc: dict[str, np.ndarray], key: str, counts: np.ndarray) -> None:
@@ -301,8 +312,9 @@ class DiversityReport:
         Question samples are the bottom-k by a seeded hash of the problem id, in arrival order; CoT
         samples the bottom-k by a hash of the text."""
         small = self.config.sample_size
-        q_big, q_small = self._q_sample.first(VENDI_SAMPLE), self._q_sample.first(small)
-        cot_big, cot_small = self._cot_sample.smallest(COT_VENDI_SAMPLE), self._cot_sample.smallest(small)
+        q_big = self._q_sample.first(sample_rows(self._q_sample.seen, VENDI_SAMPLE))
+        cot_big = self._cot_sample.smallest(sample_rows(self._cot_sample.seen, COT_VENDI_SAMPLE))
+        q_small, cot_small = self._q_sample.first(small), self._cot_sample.smallest(small)
         jobs = [("vendi", "questions_ngram", "ngram", q_big)]
         if cot_big:
             jobs.append(("vendi", "cot_ngram", "ngram", cot_big))

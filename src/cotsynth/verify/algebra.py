@@ -4,18 +4,19 @@ Covers expressions in one-letter variables with + - * / ^, implicit multiplicati
 `x(x+1)`, `xy`; longer letter runs and two letters before `(` are declined), parentheses, decimals, `pi`, `e`, square roots and `sqrt`/`sin`/`cos`/`tan`/`exp`/`ln`
 calls, single equations (`y = 2x+1`), and a small LaTeX subset that maps one-to-one onto that grammar
 (`\\frac{a}{b}`, `\\frac12`, `\\sqrt{a}`, `\\sqrt 2`, `\\pi`, `\\cdot`, `\\times`, `\\div`, `^{...}`,
-`{...}` grouping, `\\sin(...)`, ...). Anything else (`\\sin x`, `\\log`, subscripts, `i`, inequalities,
-other commands) is *declined* and goes to math-verify in the worker processes, unchanged.
+`{...}` grouping, `\\sin(...)`, ...), and `i` as the imaginary unit. Anything else (`\\sin x`, `\\log`,
+subscripts, `I`, inequalities, other commands) is *declined* and goes to math-verify in the worker processes, unchanged.
 
 How a pair is read: a small tokenizer makes multiplication explicit (it never guesses: `1/2x` and
 `1 2` are declined), `ast.parse` builds a syntax tree (nothing is compiled or run), and a whitelisted
 walk turns it into a plain tuple tree, under the caps of `core/arithmetic.py` (length, nodes, depth).
 
-How a pair is decided: the tree is evaluated as an exact rational function over Q(sqrt(r) ...) in the
-variables, with `pi` and `e` as transcendental symbols: a sparse polynomial is a dict from
+How a pair is decided: the tree is evaluated as an exact rational function over Q(i, sqrt(r) ...) in the
+variables (`i` is the square root of -1: the radicand -1; `e^{q i pi}` for q a multiple of 1/4 or 1/6
+is its exact cos + i sin, so `e^{i\\pi} = -1`), with `pi` and `e` as transcendental symbols: a sparse polynomial is a dict from
 (monomial, square-free radicand) to a `Fraction`, and `a/b = c/d` iff `a*d - c*b` is the zero
 polynomial. The square roots of distinct square-free integers are linearly independent over Q, and
-`pi` (or `e`) is transcendental, so this representation is canonical: a zero difference *proves* a
+`i` is not real and `pi` (or `e`) is transcendental, so this representation is canonical: a zero difference *proves* a
 match and a non-zero one proves a mismatch (with both `pi` and `e` present no such theorem is known,
 so that case is deferred). Every operation is charged to a work budget (terms multiplied), and terms,
 degree, coefficient size and exponents are capped, so the cost is bounded by construction: this is
@@ -163,7 +164,7 @@ def _argument(stack: list[tuple[str, str]]) -> list[tuple[str, str]]:
 def _word(word: str) -> list[tuple[str, str]]:
     if word in FUNCTIONS:
         return [("func", word)]
-    if word in ("pi", "e"):
+    if word in ("pi", "e", "i"):
         return [("const", word)]
     if len(word) > 2 or any(char in "eiI" for char in word):  # `log`, `abs`, `xyz`: not guessed
         raise Decline("a word, not a product of variables")
@@ -247,7 +248,8 @@ def to_json(tree: Tree) -> list[Any]:
 
 # ------------------------------------------------------------------------- exact rational functions
 
-# A polynomial: {(monomial, radicand): coefficient}; a monomial is a sorted tuple of (symbol, exponent).
+# A polynomial: {(monomial, radicand): coefficient}; a monomial is a sorted tuple of (symbol, exponent),
+# a radicand a square-free integer, negative for i times the root of its magnitude (-1 is i itself).
 Poly = dict
 _ONE_KEY: tuple = ((), 1)
 
@@ -286,10 +288,15 @@ def _mul(a: Poly, b: Poly, budget: _Budget) -> Poly:
     out: Poly = {}
     for (mono_a, rad_a), coef_a in a.items():
         for (mono_b, rad_b), coef_b in b.items():
-            common = gcd(rad_a, rad_b)
-            radicand = (rad_a // common) * (rad_b // common)
+            common = gcd(rad_a, rad_b)  # of the magnitudes
+            radicand = abs(rad_a // common * rad_b // common)
+            factor = common
+            if rad_a < 0 and rad_b < 0:
+                factor = -common  # i * i
+            elif rad_a < 0 or rad_b < 0:
+                radicand = -radicand
             key = (_mono_mul(mono_a, mono_b), radicand)
-            value = out.get(key, 0) + coef_a * coef_b * common
+            value = out.get(key, 0) + coef_a * coef_b * factor
             if value:
                 out[key] = value
             else:
@@ -352,6 +359,8 @@ def _evaluate(tree: Tree, budget: _Budget) -> _RF:
     if kind == "n":
         return _RF(_constant(Fraction(tree[1], tree[2])))
     if kind == "s":
+        if tree[1] == "i":
+            return _RF({((), -1): Fraction(1)})
         return _RF({(((tree[1], 1),), 1): Fraction(1)})
     if kind == "neg":
         inner = _evaluate(tree[1], budget)
@@ -378,8 +387,11 @@ def _evaluate(tree: Tree, budget: _Budget) -> _RF:
 
 
 def _raise(base: _RF, exponent_tree: Tree, budget: _Budget) -> _RF:
-    exponent = _evaluate(exponent_tree, budget).constant()
+    power_rf = _evaluate(exponent_tree, budget)
+    exponent = power_rf.constant()
     if exponent is None:
+        if base.num == _E and _rational_value(base.den) == 1:
+            return _exp_i_pi(power_rf)
         raise Defer("a non-constant or irrational exponent")
     if abs(exponent) > MAX_DEFERRED_EXPONENT:
         raise UnsafeExpression(f"exponent larger than {MAX_DEFERRED_EXPONENT}")
@@ -398,9 +410,39 @@ def _raise(base: _RF, exponent_tree: Tree, budget: _Budget) -> _RF:
     return _RF(_power(base.num, power, budget), _power(base.den, power, budget))
 
 
+_E = {((("e", 1),), 1): Fraction(1)}
+# cos(m pi / 6), m = 0..11, as (coefficient, radicand): sqrt(3)/2 is (1/2, 3)
+_COS_SIXTHS = [(Fraction(c), r) for c, r in ((1, 1), ("1/2", 3), ("1/2", 1), (0, 1), ("-1/2", 1), ("-1/2", 3),
+                                              (-1, 1), ("-1/2", 3), ("-1/2", 1), (0, 1), ("1/2", 1), ("1/2", 3))]
+
+
+def _exp_i_pi(exponent: _RF) -> _RF:
+    """e^(q i pi) = cos(q pi) + i sin(q pi), exactly, for q a multiple of 1/4 or 1/6 (Euler's identity
+    and its kin); any other exponent is deferred."""
+    q = exponent.num.get(((("pi", 1),), -1))  # the coefficient of i pi
+    if q is None or len(exponent.num) != 1 or _rational_value(exponent.den) != 1:
+        raise Defer("a non-constant or irrational exponent")
+    turn = q % 2
+    if (turn * 6).denominator == 1:
+        m = int(turn * 6)
+        cos, sin = _COS_SIXTHS[m], _COS_SIXTHS[(3 - m) % 12]
+    elif (turn * 4).denominator == 1:
+        m = int(turn * 4)  # odd: the diagonals, +-sqrt(2)/2 each
+        cos = (Fraction(1 if m in (1, 7) else -1, 2), 2)
+        sin = (Fraction(1 if m in (1, 3) else -1, 2), 2)
+    else:
+        raise Defer("e to an imaginary multiple of pi without a radical form")
+    poly = {((), cos[1]): cos[0]} if cos[0] else {}
+    if sin[0]:
+        poly[((), -sin[1])] = sin[0]
+    return _RF(poly)
+
+
 def _function(name: str, argument: _RF, budget: _Budget) -> _RF:
     if name == "sqrt":
         return _square_root(argument)
+    if name == "exp" and argument.constant() is None:
+        return _exp_i_pi(argument)
     if name == "exp":
         value = argument.constant()
         if value is not None and value.denominator == 1 and abs(value) <= MAX_EXPONENT:
@@ -409,18 +451,17 @@ def _function(name: str, argument: _RF, budget: _Budget) -> _RF:
 
 
 def _square_root(argument: _RF) -> _RF:
-    """sqrt of a non-negative rational constant as a radical; anything else is deferred."""
+    """sqrt of a rational constant as a radical (the principal root: sqrt(-4) = 2i); anything else
+    is deferred."""
     value = argument.constant()
     if value is None:
         raise Defer("square root of a non-constant")
-    if value < 0:
-        raise Defer("square root of a negative number")
-    product = value.numerator * value.denominator  # sqrt(p/q) = sqrt(p*q)/q
+    product = abs(value.numerator) * value.denominator  # sqrt(p/q) = sqrt(p*q)/q
     if product > MAX_RADICAND:
         raise Defer("radicand too large to split in-process")
     outside, radicand = _split_square(product)
     coefficient = Fraction(outside, value.denominator)
-    return _RF({((), radicand): coefficient} if coefficient else {})
+    return _RF({((), -radicand if value < 0 else radicand): coefficient} if coefficient else {})
 
 
 def _split_square(n: int) -> tuple[int, int]:

@@ -20,6 +20,8 @@ from typing import Any
 
 from cotsynth.verify import algebra
 from cotsynth.core.arithmetic import UnsafeExpression, format_fraction
+from cotsynth.verify.clock import compare_clocks
+from cotsynth.verify.extract import sentence_answer
 from cotsynth.verify.normalize import (
     bounds_problem, canonical_text, clean_math, compact, enclosure, split_top_level, strip_wrappers,
 )
@@ -50,6 +52,7 @@ _WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}(?![A-Za-z])")
 _MATH_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "sqrt", "frac", "infty", "pi",
                "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "cdot", "times", "leq", "geq",
                "neq", "cup", "cap", "text", "mathrm", "dfrac", "tfrac", "left", "right", "circ"}
+_PROSE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
 _ASSIGNMENT = re.compile(r"^\s*([A-Za-z](?:_\{?\w+\}?)?)\s*=\s*([^=<>]+)$")
 
 
@@ -60,7 +63,7 @@ class Verdict:
     match: bool
     status: str  # "match" | "mismatch" | "unverifiable"
     reason: str
-    method: str  # "string" | "boolean" | "numeric" | "structure" | "algebra" | "symbolic" | "bounds" | "screen" | "text"
+    method: str  # "string" | "boolean" | "numeric" | "clock" | "structure" | "algebra" | "symbolic" | "bounds" | "screen" | "text"
     gold_normalized: str = ""
     pred_normalized: str = ""
 
@@ -170,6 +173,7 @@ def _check_answer(gold: str, pred: str, answer_type: str | None, tolerance: floa
         return _compare_boolean(g, p)
     if kind == "string":
         return _compare_text(g, p)
+    p = _stated(p)
     if kind in _ORDERED_TYPES:
         return _compare_sequence(clean_math(g), clean_math(p), context,
                                  _ORDERED_TYPES[kind] if ordered is None else ordered)
@@ -198,6 +202,32 @@ def _infer_type(gold: str) -> str:
     return "auto"
 
 
+def _prose(text: str) -> list[str]:
+    return [w for w in _PROSE.findall(text) if w.lower() not in _MATH_WORDS]
+
+
+def _stated(pred: str) -> str:
+    """A math answer given as a sentence ("The answer is 42.", "Therefore x = 5.") reduced to what
+    it states, when that is math (or a number with unit words); any other text, and anything
+    code-like (`lambda: 1` is no sentence), is left as it is."""
+    if not _prose(pred) or _CODE_LIKE.search(pred):
+        return pred
+    stated = sentence_answer(pred)
+    if stated is None:
+        return pred
+    stated = strip_wrappers(stated)
+    if not stated:
+        return pred
+    if _prose(stated):
+        try:
+            number = read_number(clean_math(stated))
+        except UnsafeExpression:
+            return pred
+        if number is None or not number.unit:
+            return pred
+    return stated
+
+
 def _compare_boolean(gold: str, pred: str) -> Verdict:
     g, p = canonical_text(gold), canonical_text(pred)
     gv = True if g in _TRUE else False if g in _FALSE else None
@@ -219,6 +249,9 @@ def _compare_text(gold: str, pred: str) -> Verdict:
 def _compare_math(gold: str, pred: str, context: _Context) -> Verdict:
     if compact(gold) == compact(pred):
         return _verdict("match", "identical after normalization", "string", gold, pred)
+    clocks = compare_clocks(gold, pred)
+    if clocks is not None:
+        return _verdict(*clocks, "clock", gold, pred)
     try:
         g_num, p_num = read_number(gold), read_number(pred)
     except UnsafeExpression as err:

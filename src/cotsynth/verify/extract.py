@@ -86,3 +86,25 @@ def _tidy(answer: str) -> str | None:
         answer = answer[1:answer.index("$", 1)] if not answer.startswith("$$") else answer.strip("$")
     answer = answer.strip().rstrip(".").strip()
     return answer or None
+
+
+_LEAD_IN = re.compile(r"(?:\b(?:is|are|was|equals|becomes|gives|get|gets|got|obtain)\b|:)\s*", re.I)
+_DISCOURSE = re.compile(r"^(?:so|thus|therefore|hence|then|finally)\b[\s,]*", re.I)
+_NAMED = re.compile(r"(?:^|\s)([A-Za-z])\s*$")
+_NEGATION = re.compile(r"\b(?:not|no|never|cannot|neither|nor)\b|n't\b", re.I)
+
+
+def sentence_answer(text: str) -> str | None:
+    """What a one-sentence reply states as its answer: the text after its last `is`/`equals`/`:`
+    ("The answer is 42.") or after a leading "so"/"therefore" ("Therefore x = 5."), tidied; None
+    when there is no such lead-in or the sentence negates or hedges (`not`, `never`, `n't`), so
+    "The answer is not 42." is never read as 42. The caller checks that what is left is math."""
+    if _NEGATION.search(text):
+        return None
+    leads = list(_LEAD_IN.finditer(text))
+    if leads:
+        stated = _tidy(text[leads[-1].end():])
+        named = _NAMED.search(text, 0, leads[-1].start())  # "x is 5" states x = 5, not just 5
+        return f"{named.group(1)} = {stated}" if named and stated else stated
+    discourse = _DISCOURSE.match(text)
+    return _tidy(text[discourse.end():]) if discourse else None

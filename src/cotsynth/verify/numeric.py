@@ -23,6 +23,8 @@ _SCIENTIFIC = re.compile(rf"^({_DEC})\s*(?:[eE]\s*|(?:\\times|\\cdot|\*)\s*10\s*
 _MIXED = re.compile(r"^([+-]?)(\d+)\s*(?:\s(\d+)\s*/\s*(\d+)|\\frac\s*\{(\d+)\}\s*\{(\d+)\})$")
 _PERCENT = re.compile(r"^(.*?)\s*(?:\\?%|\s+percent)$")
 _UNIT = re.compile(r"^(.*?\d)\s+([A-Za-z]{2,}(?:\s+[A-Za-z]{2,})?)$")
+# a unit set in LaTeX text mode (`12 \text{ cm}`, `5\,\mathrm{m}`): one letter is a unit there, never a variable
+_LATEX_UNIT = re.compile(r"^(.*?\d)\s*\\(?:text|mathrm|textrm|mbox|rm)\s*\{\s*([A-Za-z]+(?:\s+[A-Za-z]+)?)\s*\}$")
 _CURRENCY = re.compile(r"^(?:\\\$|\$|€|£)\s*")
 _CONNECTIVES = {"or", "and", "to", "plus", "minus", "times", "over", "divided", "by", "of", "than",
                 "more", "less", "not", "is", "equals", "per", "mod", "and", "with"}
@@ -54,7 +56,7 @@ def read_number(text: str) -> Numeric | None:
     if percent:
         inner = _value(percent.group(1).strip())
         return Numeric(inner / 100, percent=True) if inner is not None else None
-    unit = _UNIT.match(text)
+    unit = _UNIT.match(text) or _LATEX_UNIT.match(text)
     if unit and not (set(unit.group(2).lower().split()) & _CONNECTIVES):
         inner = _value(unit.group(1).strip())
         if inner is not None:

@@ -92,6 +92,8 @@ def _build(node, sp, depth=0):
             return sp.pi
         if name == "e":
             return sp.E
+        if name == "i":  # the imaginary unit, as the parent's algebra reads it
+            return sp.I
         if len(name) == 1 and name.isascii() and name.isalpha():
             return sp.Symbol(name)
         raise ValueError("bad symbol")

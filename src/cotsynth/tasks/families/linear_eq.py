@@ -106,7 +106,14 @@ def _point(solution: tuple[str, ...]) -> tuple[int | Fraction, ...]:
     return tuple(_rational(v) for v in solution)
 
 
-def _solve(rows: list[list[int | Fraction]]) -> list[Fraction] | None:
+def _quotient(a: int | Fraction, b: int | Fraction) -> int | Fraction:
+    """a / b exactly: an `int` when it divides (same text as its Fraction, a tenth of the cost)."""
+    if type(a) is int and type(b) is int and a % b == 0:
+        return a // b
+    return Fraction(a, b)
+
+
+def _solve(rows: list[list[int | Fraction]]) -> list[int | Fraction] | None:
     """The unique solution of the augmented system `rows` ([a, b, ..., c] for a·x + b·y + ... = c) by
     fraction-free Gauss-Jordan elimination, exactly; None when it has no unique solution."""
     n = len(rows)
@@ -120,7 +127,7 @@ def _solve(rows: list[list[int | Fraction]]) -> list[Fraction] | None:
             if r != col and rows[r][col]:
                 p, f = rows[col][col], rows[r][col]
                 rows[r] = [p * a - f * b for a, b in zip(rows[r], rows[col])]
-    return [Fraction(rows[i][n], rows[i][i]) for i in range(n)]
+    return [_quotient(rows[i][n], rows[i][i]) for i in range(n)]
 
 
 @register
@@ -147,7 +154,7 @@ class LinearEq(TaskFamily):
         equations = [self._disguise(rng, t, n, knobs["terms"], min(knobs["brackets"], knobs["terms"]), coef)
                      for t in targets]
         texts = [_equation_text(lhs, rhs, names) for lhs, rhs in equations]
-        program = self._program(equations, texts, names)
+        program = self._program(targets, texts, names)  # each equation's lhs - rhs is its target
         graph = self._graph([(list(lhs), list(rhs)) for lhs, rhs in equations], texts, names, solution)  # moves edit sides
         if kind == "single":
             answer, answer_type = format_fraction(solution[0]), "rational"
@@ -231,25 +238,26 @@ class LinearEq(TaskFamily):
         for number, ((lhs, rhs), text) in enumerate(zip(equations, texts)):
             label = f" ({number + 1})" if n > 1 else ""
             start = len(nodes)
-            lhs, rhs, current, text = self._normalize(lhs, rhs, names, number, text, add)
-            standard.append((poly_add(_side_poly(lhs), _side_poly(rhs), -1), current))
+            difference, current, text = self._normalize(lhs, rhs, names, number, text, add)
+            standard.append((difference, current))
             subgoal(number, start, text,
                     f"What is equation{label} in the form ax + by = c?" if n > 1
                     else "What is the equation in the form ax = c?")
             if n == 1:
                 a, c = standard[0][0][(1,)], -standard[0][0].get((0,), 0)
                 start = len(nodes)
+                x = format_fraction(_quotient(c, a))
                 if a != 1:
                     add("divide", (current,), f"divide both sides by {format_fraction(a)}",
-                        f"x = {format_fraction(Fraction(c, a))}", f"What is x after dividing both sides by {format_fraction(a)}?", 1)
-                subgoal(1, start, f"x = {format_fraction(Fraction(c, a))}", "What is x?")
+                        f"x = {x}", f"What is x after dividing both sides by {format_fraction(a)}?", 1)
+                subgoal(1, start, f"x = {x}", "What is x?")
                 return StepGraph(nodes, subgoals, nodes[-1].id)
         return self._eliminate(standard, names, nodes, subgoals, add, subgoal)
 
     def _normalize(self, lhs: Side, rhs: Side, names: tuple[str, ...], group: int, text: str, add: Any):
         """Expand, collect, move variables left and constants right; one node per move that changes anything.
         `text` is the equation as it reads: each move re-texts only the side it changed. Returns the
-        normalized sides, the ref of the last move (or the original text) and the equation's final text."""
+        normalized lhs - rhs, the ref of the last move (or the original text) and the equation's final text."""
         current = text
         sides = dict(zip(("left", "right"), text.split(" = ")))  # a side's text never holds " = "
 
@@ -267,30 +275,29 @@ class LinearEq(TaskFamily):
                 current = add("expand", (current,), f"expand {factor}({format_poly(poly, names)}) on the {side_name}",
                               text, f"What does the equation become after expanding the bracket on the {side_name}?",
                               group)
+        # From here each side is kept as its collected polynomial: the text of its terms is format_poly's.
+        polys = {}
         for side_name, side in (("left", lhs), ("right", rhs)):
-            collected = _terms(_side_poly(side))
-            if _side_text(collected, names) != sides[side_name]:
-                side[:] = collected
-                text = retext(side_name, side)
+            polys[side_name] = collected = _side_poly(side)
+            collected_text = format_poly(collected, names)
+            if collected_text != sides[side_name]:
+                sides[side_name] = collected_text
+                text = f"{sides['left']} = {sides['right']}"
                 current = add("collect", (current,), f"collect like terms on the {side_name}", text,
                               f"What does the {side_name} side become after collecting like terms?", group)
-        moving, staying = _split(_side_poly(rhs))
+        moving, staying = _split(polys["right"])
         if moving:
-            lhs[:] = _terms(poly_add(_side_poly(lhs), moving, -1))
-            rhs[:] = _terms(staying)
-            retext("left", lhs)
-            text = retext("right", rhs)
+            polys["left"], polys["right"] = poly_add(polys["left"], moving, -1), staying
+            text = f"{format_poly(polys['left'], names)} = {format_poly(staying, names)}"
             current = add("move_var", (current,), _move_words(moving, names), text,
                           "What is the equation with every variable term on the left?", group)
-        variable, fixed = _split(_side_poly(lhs))
+        variable, fixed = _split(polys["left"])
         if fixed:
-            lhs[:] = _terms(variable)
-            rhs[:] = _terms(poly_add(_side_poly(rhs), fixed, -1))
-            retext("left", lhs)
-            text = retext("right", rhs)
+            polys["left"], polys["right"] = variable, poly_add(polys["right"], fixed, -1)
+            text = f"{format_poly(variable, names)} = {format_poly(polys['right'], names)}"
             current = add("move_const", (current,), _move_words(fixed, names), text,
                           "What is the equation with the constant on the right?", group)
-        return lhs, rhs, current, text
+        return poly_add(polys["left"], polys["right"], -1), current, text
 
     def _eliminate(self, standard, names, nodes, subgoals, add, subgoal) -> StepGraph:
         """Scale both equations so x cancels, subtract, solve for y, substitute back, solve for x."""
@@ -310,7 +317,7 @@ class LinearEq(TaskFamily):
         ref = add("eliminate", (scaled[0][1], scaled[1][1]), "subtract the second from the first to eliminate x",
                   _standard_text(difference, names), "What is left after subtracting the equations to eliminate x?", 2)
         b, c = difference[(0, 1)], -difference.get((0, 0), 0)
-        y = Fraction(c, b)
+        y = _quotient(c, b)
         if b != 1:
             ref = add("divide", (ref,), f"divide both sides by {format_fraction(b)}", f"y = {format_fraction(y)}",
                       f"What is y after dividing both sides by {format_fraction(b)}?", 2)
@@ -325,19 +332,19 @@ class LinearEq(TaskFamily):
         if b1 * y:
             ref = add("move_const", (ref,), _move_words(constant(b1 * y, 2), names), f"{_coef(a, 'x')} = {format_fraction(rest)}",
                       "What is the equation with the constant on the right?", 3)
+        x = format_fraction(_quotient(rest, a))
         if a != 1:
-            add("divide", (ref,), f"divide both sides by {format_fraction(a)}", f"x = {format_fraction(Fraction(rest, a))}",
+            add("divide", (ref,), f"divide both sides by {format_fraction(a)}", f"x = {x}",
                 f"What is x after dividing both sides by {format_fraction(a)}?", 3)
-        subgoal(3, start, f"x = {format_fraction(Fraction(rest, a))}", "What is x, once y is known?")
+        subgoal(3, start, f"x = {x}", "What is x, once y is known?")
         return StepGraph(nodes, subgoals, nodes[-1].id)
 
     @staticmethod
-    def _program(equations: list[tuple[Side, Side]], texts: list[str], names: tuple[str, ...]) -> str:
-        """Cramer's rule on the collected coefficients, in Fraction arithmetic."""
+    def _program(differences: list[Poly], texts: list[str], names: tuple[str, ...]) -> str:
+        """Cramer's rule on the collected coefficients (of each equation's lhs - rhs), in Fraction arithmetic."""
         n = len(names)
         rows = []
-        for lhs, rhs in equations:
-            poly = poly_add(_side_poly(lhs), _side_poly(rhs), -1)
+        for poly in differences:
             coefs = [format_fraction(poly.get(_unit(i, n), 0)) for i in range(n)]
             rows.append((coefs, format_fraction(-poly.get((0,) * n, 0))))
         lines = ["from fractions import Fraction", ""]
