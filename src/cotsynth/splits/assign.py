@@ -7,10 +7,9 @@ import pyarrow as pa
 
 from cotsynth.diversity.hashing import unit_hash
 from cotsynth.diversity.metrics import per_split_counts, split_codes
-from cotsynth.splits import strategies
+from cotsynth.splits import mcd, strategies
 from cotsynth.splits.config import MCDParams, SplitsConfig
 from cotsynth.splits.errors import SplitError
-from cotsynth.splits.mcd import mcd
 
 
 def assign(problems: pa.Table, config: SplitsConfig, seed: int) -> list[str]:
@@ -32,7 +31,8 @@ def assign(problems: pa.Table, config: SplitsConfig, seed: int) -> list[str]:
     elif config.strategy == "heldout_templates":
         test = strategies.holdout(problems, strategies.template_lists(problems), config.heldout_templates, tf, seed, "templates")
     else:
-        test = mcd(problems, config.mcd or MCDParams(), tf, seed)
+        params = config.mcd or MCDParams()
+        test, _ = mcd.search(problems, params, tf, seed, params.targets()[0])
     splits = np.where(test, "test", "train").astype(object)
     if config.validation_fraction > 0:
         train = ~test

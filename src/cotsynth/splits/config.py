@@ -32,12 +32,32 @@ class HeldoutParams(BaseModel):
 
 
 class MCDParams(BaseModel):
-    """Greedy maximum-compound-divergence search with the atom divergence kept under a bound (CFQ)."""
+    """Maximum compound divergence (CFQ) with the atom divergence under a hard bound, or a split at
+    a chosen compound divergence (`target_compound_divergence`; a list gives one split per target)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    max_atom_divergence: float = Field(0.02, ge=0, le=1)
-    iterations: int = Field(2000, ge=0, le=1_000_000, description="local-search swaps after the greedy pass")
+    max_atom_divergence: float = Field(0.02, ge=0, le=1, description="hard bound on test-vs-train atom divergence")
+    iterations: int = Field(2000, ge=1, le=1_000_000, description="local-search steps in all, over every round")
+    restarts: int = Field(6, ge=1, le=1000, description="rounds of the iterated local search")
+    size_tolerance: float = Field(0.1, ge=0, lt=1, description="allowed relative deviation of the test size")
+    target_compound_divergence: float | list[float] | None = Field(
+        None, description="build the split at this D_C (or one per value) instead of the maximum"
+    )
+
+    @model_validator(mode="after")
+    def _targets_in_range(self) -> MCDParams:
+        for t in self.targets():
+            if t is not None and not 0 <= t <= 1:
+                raise ValueError(f"target_compound_divergence must be in [0, 1] (got {t})")
+        if isinstance(self.target_compound_divergence, list) and not self.target_compound_divergence:
+            raise ValueError("target_compound_divergence is an empty list")
+        return self
+
+    def targets(self) -> list[float | None]:
+        """The targets in order (None: the maximum); the first one is the run's `split` column."""
+        t = self.target_compound_divergence
+        return list(t) if isinstance(t, list) else [t]
 
 
 class SplitsConfig(BaseModel):
