@@ -36,6 +36,7 @@ PROBLEMS_SCHEMA = pa.schema(
         ("compounds", pa.list_(pa.string())),
         ("complexity", pa.int32()),
         ("shape", pa.string()),
+        ("entities", pa.list_(pa.string())),  # for entity-level hold-outs (`heldout_entities`)
         ("question", pa.string()),
         ("n_records", pa.int32()),  # rows this problem contributes to data/ (after verification)
         ("n_step_records", pa.int32()),  # of which carry step labels (rows of the prm view)
@@ -188,6 +189,7 @@ class UnitProcessor:
             timings["teacher"] += time.perf_counter() - started
 
         started = time.perf_counter()
+        wants_entities = self.config.splits.strategy == "heldout_entities"
         for problem, pairs in verified:
             kept = 0
             with_steps = 0
@@ -211,6 +213,7 @@ class UnitProcessor:
                     "compounds": graph.compounds(),
                     "complexity": graph.complexity(),
                     "shape": graph.shape(),
+                    "entities": tasks.get(problem.task).entities(graph) if wants_entities else [],
                     "question": problem.question,
                     "n_records": kept,
                     "n_step_records": with_steps,

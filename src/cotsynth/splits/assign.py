@@ -9,6 +9,7 @@ from cotsynth.diversity.hashing import unit_hash
 from cotsynth.diversity.metrics import per_split_counts, split_codes
 from cotsynth.splits import mcd, strategies
 from cotsynth.splits.config import MCDParams, SplitsConfig
+from cotsynth.splits.entities import heldout_entities
 from cotsynth.splits.errors import SplitError
 
 
@@ -28,6 +29,8 @@ def assign(problems: pa.Table, config: SplitsConfig, seed: int) -> list[str]:
         test = strategies.difficulty(problems, config.difficulty, tf)
     elif config.strategy == "heldout_compounds":
         test = strategies.holdout(problems, problems.column("compounds"), config.heldout_compounds, tf, seed, "compounds")
+    elif config.strategy == "heldout_entities":
+        test = heldout_entities(problems, config.heldout_entities, seed)
     elif config.strategy == "heldout_templates":
         test = strategies.holdout(problems, strategies.template_lists(problems), config.heldout_templates, tf, seed, "templates")
     else:

@@ -31,6 +31,25 @@ class HeldoutParams(BaseModel):
         return self
 
 
+class HeldoutEntitiesParams(BaseModel):
+    """Entity-level OOD (Grokked Transformers): a seeded `fraction` of the entities, or the given
+    `names`, are held out; every inferred problem (more than one step: a multi-hop chain or a
+    comparison) touching one goes to test. Their atomic facts stay in train (`atomic: train`, as the
+    paper does) or go to test too (`atomic: test`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fraction: float | None = Field(None, gt=0, lt=1, description="share of the entities held out (default 0.1)")
+    names: list[str] | None = Field(None, min_length=1)
+    atomic: Literal["train", "test"] = "train"
+
+    @model_validator(mode="after")
+    def _one_of(self) -> HeldoutEntitiesParams:
+        if self.fraction is not None and self.names is not None:
+            raise ValueError("give either `fraction` or `names`, not both")
+        return self
+
+
 class MCDParams(BaseModel):
     """Maximum compound divergence (CFQ) with the atom divergence under a hard bound, or a split at
     a chosen compound divergence (`target_compound_divergence`; a list gives one split per target)."""
@@ -63,12 +82,13 @@ class MCDParams(BaseModel):
 class SplitsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    strategy: Literal["iid", "difficulty", "heldout_compounds", "heldout_templates", "mcd"] = "iid"
+    strategy: Literal["iid", "difficulty", "heldout_compounds", "heldout_templates", "heldout_entities", "mcd"] = "iid"
     test_fraction: float = Field(0.1, gt=0, lt=1)
     validation_fraction: float = Field(0.0, ge=0, lt=1)
     difficulty: DifficultyParams | None = None
     heldout_compounds: HeldoutParams | None = None
     heldout_templates: HeldoutParams | None = None
+    heldout_entities: HeldoutEntitiesParams | None = None
     mcd: MCDParams | None = None
     leakage: Literal["auto", "move", "drop"] = Field(
         "auto", description="what to do with a duplicate crossing splits; auto: move for iid, drop otherwise"
@@ -82,7 +102,7 @@ class SplitsConfig(BaseModel):
             )
         if self.strategy == "difficulty" and self.difficulty is None:
             raise ValueError("strategy `difficulty` needs `difficulty: {knob: NAME, threshold: T}`")
-        params = {"difficulty", "heldout_compounds", "heldout_templates", "mcd"}
+        params = {"difficulty", "heldout_compounds", "heldout_templates", "heldout_entities", "mcd"}
         stray = sorted(p for p in params - {self.strategy} if getattr(self, p) is not None)
         if stray:
             raise ValueError(f"parameters {stray} do not apply to strategy `{self.strategy}`")
