@@ -107,7 +107,7 @@ class _Side:
 class _State:
     """Counts of the current split, and the exact effect of candidate moves on them.
 
-    Candidates: groups wholly to test or to train, chunks of large groups either way (a seeded
+    Candidates: groups wholly to test or to train, chunks of large groups either way (two sizes; a seeded
     sample of at most `cap` of these), then every compound's groups wholly to test or to train."""
 
     def __init__(self, tables: Tables, chunk: float, cap: int, rng: np.random.Generator):
@@ -127,8 +127,10 @@ class _State:
     def candidates(self) -> None:
         """The current candidate moves: (group, delta) pairs, then the compound moves."""
         x, s = self.x, self.t.size
-        room, chunk = s - x, np.minimum(self.chunk, s)
-        kinds = [(room, room > 0), (-x, x > 0), (np.minimum(chunk, room), (room > chunk)), (-np.minimum(chunk, x), x > chunk)]
+        room = s - x
+        kinds = [(room, room > 0), (-x, x > 0)]
+        for size in (self.chunk, 10 * self.chunk):  # a hundredth and a tenth of the test size
+            kinds += [(np.minimum(size, room), room > size), (-np.minimum(size, x), x > size)]
         groups = np.concatenate([np.flatnonzero(ok) for _, ok in kinds])
         deltas = np.concatenate([d[ok] for d, ok in kinds])
         if len(groups) > self.cap:
