@@ -2,8 +2,9 @@
 
 For scan (8,000 problems), arith (4,000, all four operators), kg_compose (5,000) and two_hop (5,000)
 at test fraction 0.2: D_A, D_C and seconds of each strategy, plus the best held-out-compound split
-whose D_A <= 0.02 (a sweep over `heldout_compounds.count`), and the family's numbers of distinct
-atoms, compounds and groups of interchangeable problems (what bounds the reachable D_C). Then the
+whose D_A <= 0.02 (a sweep over `heldout_compounds.count`), the family's numbers of distinct atoms,
+compounds and groups of interchangeable problems (what bounds the reachable D_C), and mcd again with
+`compounds: {max_size: 3}` (3-step sub-graphs, CFQ-style weighting). Then the
 mcd search alone on 10^5 scan problems, timed (target: under 60 s on 2 cores).
 
     PYTHONPATH=src python benchmarks/splits_quality.py [--scale 100000] [--families scan,arith]
@@ -24,6 +25,7 @@ from cotsynth import tasks
 from cotsynth.diversity.metrics import divergences
 from cotsynth.schema import dumps
 from cotsynth.splits import SplitError, SplitsConfig, assign
+from cotsynth.splits.compounds import compounds
 from cotsynth.splits.mcd import tables
 from cotsynth.tasks.knobs import resolve_knobs
 
@@ -48,7 +50,8 @@ def problems_table(family: str, n: int, knobs: dict) -> pa.Table:
         g = p.graph
         for key, value in (("problem_id", p.id), ("task", p.task), ("template_id", p.template_id),
                            ("knobs", dumps(p.knobs)), ("atoms", g.atoms()), ("compounds", g.compounds()),
-                           ("complexity", g.complexity()), ("shape", g.shape()), ("question", p.question)):
+                           ("complexity", g.complexity()), ("shape", g.shape()), ("question", p.question),
+                           ("compounds3", compounds(g, 3))):
             rows[key].append(value)
     return pa.table(rows)
 
@@ -87,20 +90,23 @@ def main() -> None:
     args = parser.parse_args()
     print(f"test fraction {TEST_FRACTION}; each cell: D_A D_C seconds")
     print(f"{'family':<11} {'n':>6} {'atoms':>5} {'comp':>5} {'groups':>6} | {'iid':^21} | {'heldout_compounds':^21} | "
-          f"{'best heldout D_A<=0.02':^27} | {'mcd':^21}")
+          f"{'best heldout D_A<=0.02':^27} | {'mcd':^21} | {'compounds max_size 3: distinct, mcd':^27}")
     for family in args.families.split(","):
         n, knobs = FAMILIES[family]
         problems = problems_table(family, n, knobs)
         keys, _, t = tables(problems)
-        atoms, compounds = t.atoms.shape[1], len({c for cs in problems.column("compounds").to_pylist() for c in cs})
+        atoms, distinct = t.atoms.shape[1], len({c for cs in problems.column("compounds").to_pylist() for c in cs})
         iid = measure(problems, SplitsConfig(test_fraction=TEST_FRACTION))
         held = measure(problems, SplitsConfig(strategy="heldout_compounds", test_fraction=TEST_FRACTION))
-        best, count = best_heldout(problems, compounds)
+        best, count = best_heldout(problems, distinct)
         mcd = measure(problems, SplitsConfig(strategy="mcd", test_fraction=TEST_FRACTION,
                                              mcd={"max_atom_divergence": BOUND}))
         best_cell = fmt(best) + (f" k={count:<2}" if best else "     ")
-        print(f"{family:<11} {n:>6} {atoms:>5} {compounds:>5} {len(keys):>6} | {fmt(iid)} | {fmt(held)} | "
-              f"{best_cell} | {fmt(mcd)}")
+        rich = problems.set_column(problems.schema.get_field_index("compounds"), "compounds", problems.column("compounds3"))
+        distinct3 = len({c for cs in rich.column("compounds").to_pylist() for c in cs})
+        mcd3 = measure(rich, SplitsConfig(strategy="mcd", test_fraction=TEST_FRACTION, mcd={"max_atom_divergence": BOUND}))
+        print(f"{family:<11} {n:>6} {atoms:>5} {distinct:>5} {len(keys):>6} | {fmt(iid)} | {fmt(held)} | "
+              f"{best_cell} | {fmt(mcd)} | {distinct3:>5} {fmt(mcd3)}")
     if args.scale:
         problems = problems_table("scan", args.scale, {})
         started = time.perf_counter()

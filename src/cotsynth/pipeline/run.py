@@ -39,6 +39,7 @@ from cotsynth.pipeline.stages import UnitResult
 from cotsynth.pipeline.units import WorkUnit, plan_units
 from cotsynth.schema import RECORD_SCHEMA, dumps
 from cotsynth.splits import assign, leakage
+from cotsynth.splits.compounds import definition as compound_definition
 
 TEACHER_CACHE = ".cotsynth-cache"  # teacher answers; outlives the run and --overwrite
 
@@ -167,6 +168,7 @@ def _finalize(
     diversity = DiversityReport(config.diversity, config.seed)
     diversity.add_dedup(settled.dedup_reasons)
     diversity.add_problems(settled.problems, settled.splits)
+    diversity.add_split_info(settled.split_info)
     global_counts = settled.counts
 
     split_counts = {}
@@ -234,6 +236,7 @@ class Settled:
     drops: list[dict[str, str]]
     counts: dict[str, Any]
     dedup_reasons: list[str | None]
+    split_info: dict[str, Any]  # for the report: the compounds' definition, the mcd search
 
 
 def settle_problems(
@@ -263,7 +266,8 @@ def settle_problems(
     dedup_reasons = dedup(problems, config.diversity, signatures_here(rows))
     problems, rows = drop(problems, rows, dedup_reasons, "dedup")
     after_dedup = problems.num_rows
-    splits = assign(problems, config.splits, config.seed)
+    split_info = {"compounds": compound_definition(config.splits.compounds.max_size)}
+    splits = assign(problems, config.splits, config.seed, split_info)
     settled = leakage(problems, splits, config.splits, config.diversity.threshold, signatures_here(rows))
     problems, rows = drop(problems, rows, settled["reasons"], "leakage")
     splits = [s for s in settled["splits"] if s is not None]
@@ -275,7 +279,7 @@ def settle_problems(
         "leakage": {"moved": settled["moved"], "dropped": settled["dropped"], "policy": settled["policy"]},
         "select": {"kept_problems": problems.num_rows, "dropped_problems": len(chosen) - problems.num_rows},
     }
-    return Settled(problems, rows, splits, drops, counts, dedup_reasons)
+    return Settled(problems, rows, splits, drops, counts, dedup_reasons, split_info)
 
 
 _SPLIT_NAMES = pa.array(["", *SPLITS], pa.string())

@@ -22,6 +22,7 @@ from cotsynth.diversity.sketch import sketches_table, unit_sketches
 from cotsynth.output.views import unit_views
 from cotsynth.pipeline.units import WorkUnit
 from cotsynth.schema import dumps, to_table
+from cotsynth.splits.compounds import compounds
 from cotsynth.tasks.base import Problem
 from cotsynth.traces.symbolic import Trace, render
 from cotsynth.verify.symbolic import TraceVerdict, verify_symbolic
@@ -210,7 +211,7 @@ class UnitProcessor:
                     "template_id": problem.template_id,
                     "knobs": dumps(problem.knobs),
                     "atoms": graph.atoms(),
-                    "compounds": graph.compounds(),
+                    "compounds": compounds(graph, self.config.splits.compounds.max_size),
                     "complexity": graph.complexity(),
                     "shape": graph.shape(),
                     "entities": tasks.get(problem.task).entities(graph) if wants_entities else [],

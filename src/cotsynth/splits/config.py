@@ -79,6 +79,14 @@ class MCDParams(BaseModel):
         return list(t) if isinstance(t, list) else [t]
 
 
+class CompoundsParams(BaseModel):
+    """Which compounds the splits and the report's divergences count (see `splits.compounds`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_size: Literal[2, 3] = Field(2, description="2: parent>child pairs; 3: also 3-step sub-graphs (CFQ-style)")
+
+
 class SplitsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -90,6 +98,7 @@ class SplitsConfig(BaseModel):
     heldout_templates: HeldoutParams | None = None
     heldout_entities: HeldoutEntitiesParams | None = None
     mcd: MCDParams | None = None
+    compounds: CompoundsParams = Field(default_factory=CompoundsParams)
     leakage: Literal["auto", "move", "drop"] = Field(
         "auto", description="what to do with a duplicate crossing splits; auto: move for iid, drop otherwise"
     )
