@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from cotsynth.diversity.metrics import divergences
 from cotsynth.splits import SplitError, SplitsConfig, assign
+from cotsynth.splits.columns import split_columns
 
 
 def table(rows: list[tuple[list[str], list[str]]]) -> pa.Table:
@@ -73,3 +74,32 @@ def test_deterministic_and_reaches_beyond_greedy(clean):
     held = divergences(clean, assign(clean, SplitsConfig(strategy="heldout_compounds", test_fraction=0.2), 4))["test"]
     assert d["atom_divergence"] <= 0.02 and d["compound_divergence"] > 0.3
     assert held["atom_divergence"] > 0.02  # the plain hold-out cannot keep atoms balanced here
+
+
+def test_a_list_of_targets_gives_one_column_per_further_target(clean):
+    config = SplitsConfig(strategy="mcd", test_fraction=0.2, mcd={"target_compound_divergence": [0.1, 0.2, 0.35]})
+    primary = divergences(clean, assign(clean, config, 0))["test"]
+    assert abs(primary["compound_divergence"] - 0.1) <= 0.05
+    table, summary = split_columns(clean, config, 0, threshold=0.9)
+    assert table.column_names == ["problem_id", "mcd_dc_0.2", "mcd_dc_0.35"]
+    for name, target in (("mcd_dc_0.2", 0.2), ("mcd_dc_0.35", 0.35)):
+        d = divergences(clean, table.column(name).to_pylist())["test"]
+        assert abs(d["compound_divergence"] - target) <= 0.05 and d["atom_divergence"] <= 0.02
+        assert summary[name]["test"] == d
+    assert split_columns(clean, SplitsConfig(strategy="mcd"), 0, threshold=0.9) is None
+
+
+def test_three_step_compounds_do_not_count_their_edges_again():
+    from cotsynth.splits.compounds import compounds
+    from cotsynth.tasks.graph import Node, StepGraph
+
+    def node(i, op, *inputs):
+        return Node(i, op, inputs, "0", "", "")
+
+    chain = StepGraph([node("a", "mul", "1"), node("b", "add", "@a"), node("c", "sub", "@b")], [], "c")
+    assert compounds(chain, 2) == ["add>sub", "mul>add"] and compounds(chain, 3) == ["mul>add>sub"]
+    fan_in = StepGraph([node("a", "mul", "1"), node("b", "div", "2"), node("c", "add", "@a", "@b"),
+                        node("d", "neg", "3"), node("e", "sub", "@d")], [], "c")
+    assert compounds(fan_in, 3) == ["neg>sub", "{div,mul}>add"]
+    fan_out = StepGraph([node("a", "mul", "1"), node("b", "sub", "@a"), node("c", "add", "@a")], [], "c")
+    assert compounds(fan_out, 3) == ["mul>{add,sub}"]

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from cotsynth.config import PipelineConfig
 from cotsynth.diversity import DiversityReport, dedup, render_summary, select
@@ -39,6 +40,7 @@ from cotsynth.pipeline.stages import UnitResult
 from cotsynth.pipeline.units import WorkUnit, plan_units
 from cotsynth.schema import RECORD_SCHEMA, dumps
 from cotsynth.splits import assign, leakage
+from cotsynth.splits.columns import split_columns
 from cotsynth.splits.compounds import definition as compound_definition
 
 TEACHER_CACHE = ".cotsynth-cache"  # teacher answers; outlives the run and --overwrite
@@ -189,6 +191,11 @@ def _finalize(
     diversity.start_samples(imap)
     files = _write_shards(config, parts, split_code, n_records, n_step_records, split_counts)
     report = diversity.finish(out_dir)
+    extra = split_columns(settled.problems, config.splits, config.seed, config.diversity.threshold,
+                          lambda r: parts.signatures(settled.rows[r]))
+    if extra is not None:  # one split column per further mcd target
+        pq.write_table(extra[0], out_dir / "split_columns.parquet")
+        report["split_columns"] = extra[1]
     write_text_atomic(out_dir / "report.json", json.dumps(report, indent=2, sort_keys=True) + "\n")
     write_text_atomic(out_dir / "drops.jsonl", "".join(dumps(d) + "\n" for d in drops))
 
