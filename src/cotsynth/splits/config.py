@@ -57,8 +57,8 @@ class MCDParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_atom_divergence: float = Field(0.02, ge=0, le=1, description="hard bound on test-vs-train atom divergence")
-    iterations: int = Field(2000, ge=1, le=1_000_000, description="local-search steps in all, over every round")
-    restarts: int = Field(6, ge=1, le=1000, description="rounds of the iterated local search")
+    iterations: int = Field(4000, ge=1, le=1_000_000, description="local-search steps in all, over every round")
+    restarts: int = Field(12, ge=1, le=1000, description="rounds of the iterated local search")
     size_tolerance: float = Field(0.1, ge=0, lt=1, description="allowed relative deviation of the test size")
     target_compound_divergence: float | list[float] | None = Field(
         None, description="build the split at this D_C (or one per value) instead of the maximum"

@@ -8,9 +8,11 @@ compound's groups wholly to test or to train (the coordinated move a compound ho
 best move is applied (steepest ascent). A round first climbs a soft objective that lets the atom
 divergence and the test size stray (D_C or -|D_C - target|, minus penalties on the excess), then
 repairs and polishes under the hard constraints: D_A <= bound, test size within the tolerance,
-every atom in train. The best feasible state over seeded rounds (each starting from a perturbation of
-the best so far, or a fresh start) is the answer: iterated local search, better than CFQ's single
-greedy pass, and deterministic in (table, parameters, seed).
+every atom in train. The best feasible state over seeded rounds is the answer: the first round
+starts from an empty test side (CFQ's greedy construction), later ones from seeded random fills (the
+optima they reach vary most, so fresh starts find the best ones) or, every third, from a
+perturbation of the best so far: iterated local search, better than CFQ's single greedy pass, and
+deterministic in (table, parameters, seed).
 """
 
 from __future__ import annotations
@@ -114,10 +116,21 @@ class _State:
         self.t, self.chunk, self.cap, self.rng = tables, chunk, cap, rng
         self.c = _Side(tables.compounds, tables.size, COMPOUND_ALPHA)
         self.a = _Side(tables.atoms, tables.size, ATOM_ALPHA)
-        member = tables.compounds.copy()
-        member.data[:] = 1.0
-        self.member = member.T.tocsr()  # (Vc, G): the groups holding each compound
+        coo = tables.compounds.tocoo()
+        self.holder, self.held = coo.row, coo.col  # (group, compound) memberships
+        self.n_compounds = tables.compounds.shape[1]
+        member = tables.compounds.T.tocsr()  # (Vc, G): the groups holding each compound
+        self.member_ptr, self.member_groups = member.indptr, member.indices
+        self.pairs = {name: self._pairs(side) for name, side in (("dc", self.c), ("da", self.a))}
         self.set(np.zeros(len(tables.size)))
+
+    def _pairs(self, side: _Side) -> tuple[np.ndarray, ...]:
+        """For compound moves: every (membership, side entry of the same group), and the distinct
+        (compound, side index) pairs they add to, so a move's count changes are one bincount."""
+        owner, entry = _expand(side.matrix.indptr, self.holder)
+        key = self.held[owner].astype(np.int64) * side.matrix.shape[1] + side.matrix.indices[entry]
+        keys, pair = np.unique(key, return_inverse=True)
+        return self.holder[owner], side.matrix.data[entry], pair, keys // side.matrix.shape[1], keys % side.matrix.shape[1]
 
     def set(self, x: np.ndarray) -> None:
         self.x = x.astype(np.float64)
@@ -137,20 +150,27 @@ class _State:
             keep = np.sort(self.rng.choice(len(groups), self.cap, replace=False))
             groups, deltas = groups[keep], deltas[keep]
         self.groups, self.deltas = groups, deltas
-        self.compound = sparse.vstack([self.member.multiply(room), self.member.multiply(-x)], format="csr")
+        self.weights = (room, -x)  # per group: rows a compound move to test / to train moves
+
+    def _compound_sums(self, per_group: np.ndarray) -> np.ndarray:
+        """Per compound move (to test, then to train): the sum over its groups of weight * per_group."""
+        return np.concatenate([np.bincount(self.held, w[self.holder] * per_group[self.holder], minlength=self.n_compounds)
+                               for w in self.weights])
 
     def evaluate(self) -> dict[str, np.ndarray]:
         self.candidates()
-        n_group, comp = len(self.groups), self.compound
-        out = {"size": self.x.sum() + np.concatenate([self.deltas, np.asarray(comp.sum(1)).ravel()])}
+        n_group, vc = len(self.groups), self.n_compounds
+        ones = np.ones(len(self.t.size))
+        out = {"size": self.x.sum() + np.concatenate([self.deltas, self._compound_sums(ones)])}
         for name, side in (("dc", self.c), ("da", self.a)):
             owner, entry = _expand(side.matrix.indptr, self.groups)
-            cm = (comp @ side.matrix).tocoo()
-            mass = np.concatenate([self.deltas * side.per_row[self.groups], np.asarray(comp @ side.per_row).ravel()])
+            group, value, pair, pair_row, pair_col = self.pairs[name]
+            moved = [np.bincount(pair, w[group] * value, minlength=len(pair_row)) for w in self.weights]
+            mass = np.concatenate([self.deltas * side.per_row[self.groups], self._compound_sums(side.per_row)])
             out[name], unseen = side.evaluate(
-                np.concatenate([owner, cm.row + n_group]),
-                np.concatenate([side.matrix.indices[entry], cm.col]),
-                np.concatenate([self.deltas[owner] * side.matrix.data[entry], cm.data]),
+                np.concatenate([owner, pair_row + n_group, pair_row + n_group + vc]),
+                np.concatenate([side.matrix.indices[entry], pair_col, pair_col]),
+                np.concatenate([self.deltas[owner] * side.matrix.data[entry], *moved]),
                 mass,
             )
             if name == "da":
@@ -170,7 +190,11 @@ class _State:
             out = np.zeros(len(self.t.size))
             out[self.groups[k]] = self.deltas[k]
             return out
-        return self.compound.getrow(k - len(self.groups)).toarray().ravel()
+        direction, compound = divmod(k - len(self.groups), self.n_compounds)
+        out = np.zeros(len(self.t.size))
+        groups = self.member_groups[self.member_ptr[compound] : self.member_ptr[compound + 1]]
+        out[groups] = self.weights[direction][groups]
+        return out
 
 
 class Search:
@@ -251,7 +275,7 @@ class Search:
         self.state.set(x)
         for _ in range(strength):
             self.state.candidates()
-            k = len(self.state.groups) + int(self.rng.integers(self.state.compound.shape[0]))
+            k = len(self.state.groups) + int(self.rng.integers(2 * self.state.n_compounds))
             self.state.set(self.state.x + self.state.delta(k))
         return self.state.x
 
@@ -269,9 +293,9 @@ class Search:
 
         per_round = max(2, iterations // max(1, restarts))
         for round_ in range(max(1, restarts)):
-            if round_ % 3 == 0:
+            if round_ == 0:
                 start = np.zeros(len(self.t.size))  # greedy construction: the climb fills the test side
-            elif best is None or round_ % 3 == 1:
+            elif best is None or round_ % 3 != 2:  # random starts differ most, and find the best optima
                 start = self.start_random()
             else:
                 start = self.perturb(best.x, strength=1 + int(self.rng.integers(3)))
