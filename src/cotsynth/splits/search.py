@@ -301,7 +301,8 @@ class Search:
                 start = self.perturb(best.x, strength=1 + int(self.rng.integers(3)))
             self.state.set(start)
             ev = self.state.here()
-            log(float(ev["dc"][0]), bool(self._feasible(ev)[0]), float(ev["da"][0]))
+            if start.any():  # an empty test side has no divergence to show
+                log(float(ev["dc"][0]), bool(self._feasible(ev)[0]), float(ev["da"][0]))
             used = self.climb(hard=False, budget=per_round // 2, log=log)
             self.climb(hard=True, budget=per_round - used, log=log)
             if self.goal.target is not None and best is not None and abs(best.compound_divergence - self.goal.target) < 0.005:
