@@ -38,7 +38,7 @@ KNOBS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "kg_compose": st.fixed_dictionaries(kg_sizes() | {
         "hops": st.integers(1, 5), "phi": st.floats(0.01, 20.0), "atomic": st.integers(0, 100)}),
     "kg_compare": st.fixed_dictionaries(kg_sizes() | {
-        "hops": st.integers(0, 3), "form": subset(("yes_no", "which")),
+        "hops": st.integers(0, 3), "form": subset(("yes_no", "which", "three_way")), "atomic": st.integers(0, 100),
         "attributes": subset(("birth_year", "height_cm", "salary", "chess_rating", "books_read"))}),
     "two_hop": st.fixed_dictionaries({
         "tokens": st.integers(4, 5000), "ambiguous": st.integers(0, 100), "table_seed": st.integers(0, 5)}),
@@ -159,6 +159,17 @@ def test_kg_compare_answer_types_follow_the_form() -> None:
     which = build("kg_compare", {"form": "which"})
     assert yes_no.answer_type == "boolean" and yes_no.answer in {"yes", "no"}
     assert which.answer_type == "entity" and which.answer in which.graph.node("c").attrs["people"]
+
+
+def test_kg_compare_three_way_and_atomic_facts() -> None:
+    three = [build("kg_compare", {"form": "three_way"}, index=i) for i in range(60)]
+    assert {p.answer for p in three} == {"<", "=", ">"} and all(p.answer_type == "string" for p in three)
+    ties = [p for p in three if p.answer == "="]
+    assert all(len({n.output for n in p.graph.nodes[:2]}) == 1 for p in ties)
+    facts = [build("kg_compare", {"atomic": 100}, index=i) for i in range(20)]
+    assert all(p.graph.complexity() == 1 and p.answer_type == "integer" and p.answer.isdigit() for p in facts)
+    assert all(p.question.endswith("?") and p.graph.nodes[0].inputs[0] in p.question for p in facts)
+    assert tasks.get("kg_compare").entities(facts[0].graph) == [facts[0].graph.nodes[0].inputs[0]]
 
 
 def test_two_hop_ambiguity_reuses_x2() -> None:

@@ -55,6 +55,23 @@ def compound_coverage(path: Path, names: list[str], per_split: dict[str, np.ndar
     return path
 
 
+def search_trace(path: Path, mcd: dict) -> Path:
+    """The mcd search: compound divergence of the current state and of the best feasible one per step."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    steps = [t[0] for t in mcd["trace"]]
+    ax.plot(steps, [t[1] for t in mcd["trace"]], lw=0.8, alpha=0.6, label="current state")
+    ax.plot(steps, [np.nan if t[2] is None else t[2] for t in mcd["trace"]], lw=1.6, label="best with D_A under the bound")
+    if mcd.get("target_compound_divergence") is not None:
+        ax.axhline(mcd["target_compound_divergence"], ls="--", color="grey", label="target")
+    ax.set(title="mcd search: compound divergence reached", xlabel="local-search step", ylabel="D_C (test vs train)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def bars(path: Path, title: str, rows: list[list], ylabel: str) -> Path:
     """A bar chart of [[name, count], ...] (template counts)."""
     plt = _pyplot()

@@ -138,6 +138,11 @@ class DiversityReport:
         self._dedup_scope = ""
         self._jobs: list[tuple[str, str, str, list[str]]] = []
         self._scores: Iterator[float] | None = None  # the sample metrics, once started
+        self._split_info: dict = {}
+
+    def add_split_info(self, info: dict) -> None:
+        """What the split found out: `compounds` (the definition counted), `mcd` (its search)."""
+        self._split_info = info
 
     def add_dedup(self, reasons: list[str | None], measured_on: str | None = None) -> None:
         """Record dedup's per-row reasons over the generated problems: the duplicate rates then come
@@ -248,6 +253,10 @@ class DiversityReport:
         out["atoms"] = {"table": metrics.frequency_table(atom_vocab, atom_counts.sum(0)), **metrics.coverage(problems, splits, "atoms")}
         out["compounds"] = {"table": metrics.frequency_table(comp_vocab, comp_counts.sum(0)), **metrics.coverage(problems, splits, "compounds")}
         out["divergence"] = metrics.divergences(problems, splits)
+        if "compounds" in self._split_info:
+            out["compounds"]["definition"] = self._split_info["compounds"]
+        if "mcd" in self._split_info:
+            out["mcd"] = _search_summary(self._split_info["mcd"])
         out["difficulty"] = self._difficulty(problems, codes)
         if out_dir is not None:
             out["plots"] = self._plots(Path(out_dir), out, comp_vocab, comp_counts)
@@ -350,11 +359,26 @@ class DiversityReport:
         if out["difficulty"]["cot_steps"]:
             made.append(plots.histograms(folder / "cot_steps.png", "CoT steps per granularity", out["difficulty"]["cot_steps"], "steps"))
             made.append(plots.histograms(folder / "cot_tokens.png", "CoT length per granularity", out["difficulty"]["cot_tokens"], "whitespace tokens"))
+        if out.get("mcd", {}).get("trace"):
+            made.append(plots.search_trace(folder / "mcd_search.png", out["mcd"]))
         if comp_vocab:
             top = np.argsort(-comp_counts.sum(0), kind="stable")[:40]
             per_split = {s: comp_counts[k][top] for k, s in enumerate(SPLITS) if s in out["splits"]}
             made.append(plots.compound_coverage(folder / "compound_coverage.png", [comp_vocab[t] for t in top], per_split))
         return [str(p.relative_to(out_dir)) for p in made]
+
+
+def _search_summary(mcd: dict, points: int = 200) -> dict:
+    """The mcd search for the report: its result and its trace thinned to at most `points` steps."""
+    trace = mcd["trace"]
+    keep = sorted(set(np.linspace(0, len(trace) - 1, min(points, len(trace))).round().astype(int).tolist())) if trace else []
+    return {
+        "target_compound_divergence": mcd["target"],
+        "steps": len(trace),
+        "atom_divergence": mcd["atom_divergence"],
+        "compound_divergence": mcd["compound_divergence"],
+        "trace": [[int(trace[k][0]), round(trace[k][1], 6), None if np.isnan(trace[k][2]) else round(trace[k][2], 6)] for k in keep],
+    }
 
 
 def _serial_imap(fn: Callable, items) -> Iterator:

@@ -11,6 +11,18 @@ def _get(d: dict, *path, default="n/a"):
     return d
 
 
+READING = (
+    "Reading the divergences: atom divergence (D_A) and compound divergence (D_C) compare each split with "
+    "train as 1 minus the Chernoff coefficient of their frequency distributions (Keysers et al. 2020, CFQ; "
+    "alpha 0.5 for atoms, so both directions count, and 0.1 for compounds, so a compound common in test but rare "
+    "in train counts almost fully); 0 is the same mix, 1 disjoint. Atoms are the primitive operations, compounds "
+    "how they combine (here: {definition}). Low D_A with low D_C (iid) tests in-distribution skill; low D_A with "
+    "high D_C (mcd, held-out compounds) tests composition, every part having been trained on but not their "
+    "combinations; a high D_A tests unseen parts, which no training can teach. Coverage is the share of all "
+    "distinct atoms or compounds that occur in a split."
+)
+
+
 def render_summary(report: dict) -> str:
     """Key figures as Markdown: splits, duplicates, lexical and structural diversity, divergence, plots."""
     if not report.get("rows"):
@@ -37,6 +49,15 @@ def render_summary(report: dict) -> str:
         lines.append(
             f"| {split} vs train: atom / compound divergence | {d['atom_divergence']} / {d['compound_divergence']} ({unseen} compounds unseen in train) |"
         )
+    for split in report.get("splits", {}):
+        lines.append(f"| {split}: atom / compound coverage | {_get(report, 'atoms', 'splits', split, 'coverage')} / "
+                     f"{_get(report, 'compounds', 'splits', split, 'coverage')} |")
+    if "mcd" in report:
+        m = report["mcd"]
+        aim = "maximum" if m["target_compound_divergence"] is None else f"target {m['target_compound_divergence']}"
+        lines.append(f"| mcd search ({aim}) | D_C {m['compound_divergence']} at D_A {m['atom_divergence']} after {m['steps']} steps |")
+    if report.get("divergence"):
+        lines += ["", READING.format(definition=_get(report, "compounds", "definition", "definition", default="parent>child atom pairs"))]
     if report.get("plots"):
         lines += ["", "Plots: " + ", ".join(f"[{p.split('/')[-1][:-4]}]({p})" for p in report["plots"])]
     return "\n".join(lines)

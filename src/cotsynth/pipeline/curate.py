@@ -15,6 +15,7 @@ import pyarrow as pa
 from cotsynth.config import PipelineConfig
 from cotsynth.diversity import dedup, select
 from cotsynth.splits import assign, leakage
+from cotsynth.splits.compounds import definition as compound_definition
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Settled:
     drops: list[dict[str, str]]
     counts: dict[str, Any]
     dedup_reasons: list[str | None]
+    split_info: dict[str, Any]  # for the report: the compounds' definition, the mcd search
 
 
 def settle_problems(
@@ -57,7 +59,8 @@ def settle_problems(
     dedup_reasons = dedup(problems, config.diversity, signatures_here(rows))
     problems, rows = drop(problems, rows, dedup_reasons, "dedup")
     after_dedup = problems.num_rows
-    splits = assign(problems, config.splits, config.seed)
+    split_info = {"compounds": compound_definition(config.splits.compounds.max_size)}
+    splits = assign(problems, config.splits, config.seed, split_info)
     settled = leakage(problems, splits, config.splits, config.diversity.threshold, signatures_here(rows))
     problems, rows = drop(problems, rows, settled["reasons"], "leakage")
     splits = [s for s in settled["splits"] if s is not None]
@@ -69,4 +72,4 @@ def settle_problems(
         "leakage": {"moved": settled["moved"], "dropped": settled["dropped"], "policy": settled["policy"]},
         "select": {"kept_problems": problems.num_rows, "dropped_problems": len(chosen) - problems.num_rows},
     }
-    return Settled(problems, rows, splits, drops, counts, dedup_reasons)
+    return Settled(problems, rows, splits, drops, counts, dedup_reasons, split_info)

@@ -26,6 +26,7 @@ DROPS = "drops.jsonl"
 CARD = "README.md"
 DATA = "data"  # canonical records; each view has its own folder, named after it
 PLOTS = "plots"
+SPLIT_COLUMNS = "split_columns.parquet"  # one split column per further mcd target (`splits.mcd`)
 
 
 class OutputDirError(RuntimeError):

@@ -14,15 +14,17 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from cotsynth.config import PipelineConfig
 from cotsynth.diversity import DiversityReport
 from cotsynth.diversity.reporting import report_part
 from cotsynth.output.shards import write_text_atomic
 from cotsynth.pipeline.curate import Settled
-from cotsynth.pipeline.outdir import REPORT
+from cotsynth.pipeline.outdir import REPORT, SPLIT_COLUMNS
 from cotsynth.pipeline.parts import Parts
 from cotsynth.pipeline.writer import split_labels
+from cotsynth.splits.columns import split_columns
 
 
 def _report_inputs(config: PipelineConfig, parts: Parts, split_code: np.ndarray, n_records: np.ndarray) -> Iterator[tuple]:
@@ -62,11 +64,17 @@ def build_report(
     diversity = DiversityReport(config.diversity, config.seed)
     diversity.add_dedup(settled.dedup_reasons)
     diversity.add_problems(settled.problems, settled.splits)
+    diversity.add_split_info(settled.split_info)
     for part in imap(report_part, _report_inputs(config, parts, split_code, n_records)):
         diversity.merge(part)
     diversity.start_samples(imap)
     written = write()
     out_dir: Path = parts.out_dir
     report = diversity.finish(out_dir)
+    extra = split_columns(settled.problems, config.splits, config.seed, config.diversity.threshold,
+                          lambda r: parts.signatures(settled.rows[r]))
+    if extra is not None:  # one split column per further mcd target
+        pq.write_table(extra[0], out_dir / SPLIT_COLUMNS)
+        report["split_columns"] = extra[1]
     write_text_atomic(out_dir / REPORT, json.dumps(report, indent=2, sort_keys=True) + "\n")
     return report, written

@@ -6,41 +6,72 @@ import numpy as np
 import pyarrow as pa
 
 from cotsynth.core.seeding import unit_hash
-from cotsynth.core.metrics import per_split_counts, split_codes
-from cotsynth.splits import strategies
+from cotsynth.core.metrics import divergences, per_split_counts, split_codes
+from cotsynth.splits import mcd, strategies
 from cotsynth.splits.config import MCDParams, SplitsConfig
+from cotsynth.splits.entities import heldout_entities
 from cotsynth.splits.errors import SplitError
-from cotsynth.splits.mcd import mcd
 
 
-def assign(problems: pa.Table, config: SplitsConfig, seed: int) -> list[str]:
+def assign(problems: pa.Table, config: SplitsConfig, seed: int, info: dict | None = None) -> list[str]:
     """Per row "train", "test" or "validation"; raises SplitError when the result is unusable.
+    `info`, if given, receives what the strategy found out (mcd: its divergences and search trace).
 
     Validation is an in-distribution slice of the train side (seeded by problem_id), so it never
     receives held-out compounds, templates or harder problems.
     """
-    n = problems.num_rows
-    if n == 0:
+    if problems.num_rows == 0:
         raise SplitError("no problems to split")
-    tf = config.test_fraction
-    if config.strategy == "iid":
-        test = strategies.iid(problems, tf, seed)
-    elif config.strategy == "difficulty":
-        test = strategies.difficulty(problems, config.difficulty, tf)
-    elif config.strategy == "heldout_compounds":
-        test = strategies.holdout(problems, problems.column("compounds"), config.heldout_compounds, tf, seed, "compounds")
-    elif config.strategy == "heldout_templates":
-        test = strategies.holdout(problems, strategies.template_lists(problems), config.heldout_templates, tf, seed, "templates")
+    if config.strategy == "mcd":
+        splits = mcd_splits(problems, config, (config.mcd or MCDParams()).targets()[0], seed, info)
     else:
-        test = mcd(problems, config.mcd or MCDParams(), tf, seed)
-    splits = np.where(test, "test", "train").astype(object)
-    if config.validation_fraction > 0:
-        train = ~test
-        share = config.validation_fraction / max(train.mean(), 1e-12)
-        u = unit_hash(seed, problems.column("problem_id"), "validation")
-        splits[train & (u < share)] = "validation"
+        splits = with_validation(problems, test_mask(problems, config, seed), config.validation_fraction, seed)
     check(problems, splits, config.strategy)
     return splits.tolist()
+
+
+def test_mask(problems: pa.Table, config: SplitsConfig, seed: int) -> np.ndarray:
+    """The test rows of every strategy but mcd."""
+    tf = config.test_fraction
+    if config.strategy == "iid":
+        return strategies.iid(problems, tf, seed)
+    if config.strategy == "difficulty":
+        return strategies.difficulty(problems, config.difficulty, tf)
+    if config.strategy == "heldout_compounds":
+        return strategies.holdout(problems, problems.column("compounds"), config.heldout_compounds, tf, seed, "compounds")
+    if config.strategy == "heldout_entities":
+        return heldout_entities(problems, config.heldout_entities, seed)
+    return strategies.holdout(problems, strategies.template_lists(problems), config.heldout_templates, tf, seed, "templates")
+
+
+def with_validation(problems: pa.Table, test: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Split names: test where `test`, else validation for a seeded `fraction` of all rows, else train."""
+    splits = np.where(test, "test", "train").astype(object)
+    if fraction > 0:
+        train = ~test
+        share = fraction / max(train.mean(), 1e-12)
+        u = unit_hash(seed, problems.column("problem_id"), "validation")
+        splits[train & (u < share)] = "validation"
+    return splits
+
+
+def mcd_splits(problems: pa.Table, config: SplitsConfig, target: float | None, seed: int, info: dict | None = None) -> np.ndarray:
+    """The mcd split with its validation slice; the atom bound holds against the final train side
+    (carving validation out of train shifts it slightly: the search then reruns under a tighter bound)."""
+    params = config.mcd or MCDParams()
+    for factor in (1.0, 0.9, 0.75, 0.5):
+        test, result = mcd.search(problems, params, config.test_fraction, seed, target, params.max_atom_divergence * factor)
+        splits = with_validation(problems, test, config.validation_fraction, seed)
+        d = divergences(problems, splits)["test"]
+        if d["atom_divergence"] <= params.max_atom_divergence:
+            if info is not None:
+                info["mcd"] = {"target": target, "atom_divergence": d["atom_divergence"],
+                               "compound_divergence": d["compound_divergence"], "trace": result.trace}
+            return splits
+    raise SplitError(
+        f"mcd: carving validation_fraction {config.validation_fraction} out of train keeps the atom divergence "
+        f"above {params.max_atom_divergence}; lower validation_fraction or raise `max_atom_divergence`"
+    )
 
 
 def check(problems: pa.Table, splits: np.ndarray | list, strategy: str) -> None:

@@ -31,25 +31,74 @@ class HeldoutParams(BaseModel):
         return self
 
 
-class MCDParams(BaseModel):
-    """Greedy maximum-compound-divergence search with the atom divergence kept under a bound (CFQ)."""
+class HeldoutEntitiesParams(BaseModel):
+    """Entity-level OOD (Grokked Transformers): a seeded `fraction` of the entities, or the given
+    `names`, are held out; every inferred problem (more than one step: a multi-hop chain or a
+    comparison) touching one goes to test. Their atomic facts stay in train (`atomic: train`, as the
+    paper does) or go to test too (`atomic: test`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    max_atom_divergence: float = Field(0.02, ge=0, le=1)
-    iterations: int = Field(2000, ge=0, le=1_000_000, description="local-search swaps after the greedy pass")
+    fraction: float | None = Field(None, gt=0, lt=1, description="share of the entities held out (default 0.1)")
+    names: list[str] | None = Field(None, min_length=1)
+    atomic: Literal["train", "test"] = "train"
+
+    @model_validator(mode="after")
+    def _one_of(self) -> HeldoutEntitiesParams:
+        if self.fraction is not None and self.names is not None:
+            raise ValueError("give either `fraction` or `names`, not both")
+        return self
+
+
+class MCDParams(BaseModel):
+    """Maximum compound divergence (CFQ) with the atom divergence under a hard bound, or a split at
+    a chosen compound divergence (`target_compound_divergence`; a list gives one split per target)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_atom_divergence: float = Field(0.02, ge=0, le=1, description="hard bound on test-vs-train atom divergence")
+    iterations: int = Field(4000, ge=1, le=1_000_000, description="local-search steps in all, over every round")
+    restarts: int = Field(12, ge=1, le=1000, description="rounds of the iterated local search")
+    size_tolerance: float = Field(0.1, ge=0, lt=1, description="allowed relative deviation of the test size")
+    target_compound_divergence: float | list[float] | None = Field(
+        None, description="build the split at this D_C (or one per value) instead of the maximum"
+    )
+
+    @model_validator(mode="after")
+    def _targets_in_range(self) -> MCDParams:
+        for t in self.targets():
+            if t is not None and not 0 <= t <= 1:
+                raise ValueError(f"target_compound_divergence must be in [0, 1] (got {t})")
+        if isinstance(self.target_compound_divergence, list) and not self.target_compound_divergence:
+            raise ValueError("target_compound_divergence is an empty list")
+        return self
+
+    def targets(self) -> list[float | None]:
+        """The targets in order (None: the maximum); the first one is the run's `split` column."""
+        t = self.target_compound_divergence
+        return list(t) if isinstance(t, list) else [t]
+
+
+class CompoundsParams(BaseModel):
+    """Which compounds the splits and the report's divergences count (see `splits.compounds`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_size: Literal[2, 3] = Field(2, description="2: parent>child pairs; 3: also 3-step sub-graphs (CFQ-style)")
 
 
 class SplitsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    strategy: Literal["iid", "difficulty", "heldout_compounds", "heldout_templates", "mcd"] = "iid"
+    strategy: Literal["iid", "difficulty", "heldout_compounds", "heldout_templates", "heldout_entities", "mcd"] = "iid"
     test_fraction: float = Field(0.1, gt=0, lt=1)
     validation_fraction: float = Field(0.0, ge=0, lt=1)
     difficulty: DifficultyParams | None = None
     heldout_compounds: HeldoutParams | None = None
     heldout_templates: HeldoutParams | None = None
+    heldout_entities: HeldoutEntitiesParams | None = None
     mcd: MCDParams | None = None
+    compounds: CompoundsParams = Field(default_factory=CompoundsParams)
     leakage: Literal["auto", "move", "drop"] = Field(
         "auto", description="what to do with a duplicate crossing splits; auto: move for iid, drop otherwise"
     )
@@ -62,7 +111,7 @@ class SplitsConfig(BaseModel):
             )
         if self.strategy == "difficulty" and self.difficulty is None:
             raise ValueError("strategy `difficulty` needs `difficulty: {knob: NAME, threshold: T}`")
-        params = {"difficulty", "heldout_compounds", "heldout_templates", "mcd"}
+        params = {"difficulty", "heldout_compounds", "heldout_templates", "heldout_entities", "mcd"}
         stray = sorted(p for p in params - {self.strategy} if getattr(self, p) is not None)
         if stray:
             raise ValueError(f"parameters {stray} do not apply to strategy `{self.strategy}`")

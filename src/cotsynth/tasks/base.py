@@ -60,6 +60,11 @@ class TaskFamily:
         """Whether one CoT step (linked to its graph nodes) holds on its own; the reason says why not."""
         raise NotImplementedError
 
+    def entities(self, graph: StepGraph) -> list[str]:
+        """The named entities a problem is about (KG people, two_hop tokens), sorted: what an
+        entity-level hold-out (`heldout_entities` split) keys on. Families without entities: none."""
+        return []
+
     def score_answer(self, problem: Problem, prediction: str) -> bool:
         """Whether a predicted final answer is right. Families with many right answers (countdown)
         override this; the default is equivalence with the canonical answer."""

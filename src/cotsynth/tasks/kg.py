@@ -41,6 +41,7 @@ class Attribute:
     high: int
     greater: str  # the word true of the person with the larger value ("younger")
     lesser: str
+    noun: str  # the quantity compared, for three-way questions ("birth year")
 
 
 @lru_cache(maxsize=None)
@@ -172,6 +173,14 @@ def nest(relations: list[Relation], subject: str) -> str:
     for relation in relations:
         subject = relation.of(subject)
     return subject
+
+
+def entities_of(graph: StepGraph) -> list[str]:
+    """The people a KG problem mentions or reaches: hop starts and hops that end at a person."""
+    people = {r.name for r in all_relations() if r.range == PERSON}
+    found = {i for n in graph.nodes for i in n.inputs if not i.startswith(REF)}
+    found |= {n.output for n in graph.nodes if n.op in people}
+    return sorted(found)
 
 
 def hop_nodes(kg: KnowledgeGraph, start: str, relations: tuple[Relation, ...], group_size: int,

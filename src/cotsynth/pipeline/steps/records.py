@@ -13,6 +13,8 @@ import pyarrow as pa
 from cotsynth.pipeline.chain import Needs, UnitWork
 from cotsynth.pipeline.steps.registry import register
 from cotsynth.schema import dumps, record_id
+from cotsynth.splits.compounds import compounds
+from cotsynth.tasks import get as family_of
 from cotsynth.traces.symbolic import Trace
 from cotsynth.traces.verify import TraceVerdict
 
@@ -26,6 +28,7 @@ PROBLEMS_SCHEMA = pa.schema(
         ("compounds", pa.list_(pa.string())),
         ("complexity", pa.int32()),
         ("shape", pa.string()),
+        ("entities", pa.list_(pa.string())),  # for entity-level hold-outs (`heldout_entities`)
         ("question", pa.string()),
         ("rows_data", pa.int32()),  # rows this problem contributes to data/ (after verification)
     ]
@@ -66,8 +69,10 @@ class BuildRecords:
     name = "records"
     needs = Needs()
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, compound_size: int, wants_entities: bool):
         self.seed = seed
+        self.compound_size = compound_size  # the compounds splits work on (`splits.compounds.max_size`)
+        self.wants_entities = wants_entities  # only a `heldout_entities` split reads them
 
     def run(self, work: UnitWork) -> None:
         for problem, pairs in zip(work.problems, work.verified):
@@ -86,9 +91,10 @@ class BuildRecords:
                     "template_id": problem.template_id,
                     "knobs": dumps(problem.knobs),
                     "atoms": graph.atoms(),
-                    "compounds": graph.compounds(),
+                    "compounds": compounds(graph, self.compound_size),
                     "complexity": graph.complexity(),
                     "shape": graph.shape(),
+                    "entities": family_of(problem.task).entities(graph) if self.wants_entities else [],
                     "question": problem.question,
                     "rows_data": kept,
                 }
@@ -98,4 +104,9 @@ class BuildRecords:
         work.stats["verified"] += sum(r["verified"] for r in work.records)
 
 
-register("records", lambda config, workers: [BuildRecords(config.seed)])
+register(
+    "records",
+    lambda config, workers: [
+        BuildRecords(config.seed, config.splits.compounds.max_size, config.splits.strategy == "heldout_entities")
+    ],
+)

@@ -4,7 +4,10 @@ Comparison is the reasoning type that grokked transformers do generalize out of 
 contrast to composition; this family asks it over the same seeded KG as `kg_compose` ("Is Alice
 Moreau older than Bob Tran?", "Who is taller, the coach of A or B?"). The CoT states each person's
 attribute fact (after the relation hops that reach them, if `hops` > 0), then the comparison.
-Yes/no questions have answer type boolean, "which one" questions answer type entity.
+Yes/no questions have answer type boolean, "which one" questions answer type entity; `three_way`
+asks for the relation of the two values (<, = or >: chance is a third, not a half, and a third of
+them are ties). `atomic` mixes in attribute facts asked alone ("In which year was X born?"), as
+kg_compose's `atomic` does for relations: the facts a model must store before it can compare.
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ from cotsynth.tasks import register
 from cotsynth.tasks.base import Generated, TaskFamily
 from cotsynth.core.graph import REF, Node, StepGraph, Subgoal
 from cotsynth.tasks.kg import (
-    Attribute, KnowledgeGraph, Relation, all_attributes, attribute, chain_claim, hop_nodes, kg_knobs, kg_of,
+    Attribute, KnowledgeGraph, Relation, all_attributes, attribute, chain_claim, entities_of, hop_nodes, kg_knobs,
+    kg_of,
     knowledge_graph, nest, sentence, walk,
 )
 from cotsynth.tasks.knobs import Choice, IntRange
 
-FORMS = ("yes_no", "which")
+FORMS = ("yes_no", "which", "three_way")
+SYMBOLS = ("<", "=", ">")
+RELATION = {"<": "less than", "=": "equal to", ">": "greater than"}
 SIDES = ("a", "b")
 
 
@@ -30,8 +36,15 @@ def chain_claim_of(kg: KnowledgeGraph, start: str, relations: tuple[Relation, ..
     return sentence(nest(list(relations), start), walk(kg, start, [r.name for r in relations])[-1])
 
 
-def comparison(attr: Attribute, values: tuple[int, int], people: tuple[str, str]) -> str:
+def symbol(values: tuple[int, int]) -> str:
+    return SYMBOLS[(values[0] > values[1]) - (values[0] < values[1]) + 1]
+
+
+def comparison(attr: Attribute, values: tuple[int, int], people: tuple[str, str], form: str = "yes_no") -> str:
     """The comparison step, e.g. "Since 1954 < 1967, Alice Moreau is older than Bob Tran."."""
+    if form == "three_way":
+        sym = symbol(values)
+        return f"Since {values[0]} {sym} {values[1]}, the {attr.noun} of {people[0]} is {RELATION[sym]} that of {people[1]}."
     larger = values[0] > values[1]
     return (f"Since {values[0]} {'>' if larger else '<'} {values[1]}, {people[0]} is "
             f"{attr.greater if larger else attr.lesser} than {people[1]}.")
@@ -39,6 +52,8 @@ def comparison(attr: Attribute, values: tuple[int, int], people: tuple[str, str]
 
 def verdict(attr: Attribute, values: tuple[int, int], people: tuple[str, str], word: str, form: str) -> str:
     """The answer: whether `word` holds of the first person (yes/no), or who it holds of (which)."""
+    if form == "three_way":
+        return symbol(values)
     first_holds = (values[0] > values[1]) == (word == attr.greater)
     if form == "yes_no":
         return "yes" if first_holds else "no"
@@ -52,26 +67,32 @@ class KgCompare(TaskFamily):
     answer_type = "boolean"
     knobs = kg_knobs() | {
         "hops": IntRange("relation hops before each compared person (0 = compare named people)", (0, 0), 0, 4),
-        "form": Choice("question form: yes/no (boolean) or which of the two (entity)", FORMS, FORMS),
+        "form": Choice("question form: yes/no (boolean), which of the two (entity), or three_way (<, = or >)",
+                       FORMS[:2], FORMS),
+        "atomic": IntRange("percent of examples that ask one person's attribute fact alone", (0, 0), 0, 100),
         "attributes": Choice("attributes compared", tuple(a.name for a in all_attributes()),
                              tuple(a.name for a in all_attributes())),
     }
 
     def generate(self, rng: random.Random, knobs: dict[str, Any]) -> Generated:
         kg = knowledge_graph(knobs["kg_seed"], knobs["entities"], knobs["relations"])
+        if knobs["atomic"] and rng.randrange(100) < knobs["atomic"]:  # no draw at 0: old streams stay
+            return self._fact(rng, kg, attribute(rng.choice(knobs["attributes"])))
         attr = attribute(rng.choice(knobs["attributes"]))
         form, word, hops = rng.choice(knobs["form"]), rng.choice((attr.greater, attr.lesser)), knobs["hops"]
-        for _ in range(100):  # two different people with different values; ties are rare
+        wanted = rng.choice(SYMBOLS) if form == "three_way" else None
+        for _ in range(100 if wanted is None else 2000):  # two different people, with different values
             sides = []
             for _side in SIDES:
                 start, relations = rng.choice(kg.entities), tuple(rng.choice(kg.chaining()) for _ in range(hops))
                 sides.append((start, relations, walk(kg, start, [r.name for r in relations])[-1] if hops else start))
             people = (sides[0][2], sides[1][2])
             values = (kg.values[(people[0], attr.name)], kg.values[(people[1], attr.name)])
-            if values[0] != values[1]:
+            if people[0] != people[1] and (symbol(values) == wanted if wanted else values[0] != values[1]):
                 break
-        else:
-            raise ValueError(f"no two people of this KG differ in {attr.name}")
+        else:  # a three-way question takes any relation when the drawn one is not found
+            if wanted is None or people[0] == people[1]:
+                raise ValueError(f"no two people of this KG differ in {attr.name}")
         nodes: list[Node] = []
         subgoals: list[Subgoal] = []
         for group, (side, (start, relations, person)) in enumerate(zip(SIDES, sides)):
@@ -83,23 +104,43 @@ class KgCompare(TaskFamily):
             claim = (f"{chain_claim_of(kg, start, relations)} " if hops else "") + fact.text
             subgoals.append(Subgoal(group, tuple(n.id for n in hopping + [fact]), claim, fact.question, value))
         answer = verdict(attr, values, people, word, form)
-        asked = f"Is {people[0]} {word} than {people[1]}?" if form == "yes_no" else \
-            f"Who is {word}, {people[0]} or {people[1]}?"
-        nodes.append(Node("c", "compare", ("@av", "@bv"), answer, comparison(attr, values, people), asked, 2,
+        asked = {"yes_no": f"Is {people[0]} {word} than {people[1]}?", "which": f"Who is {word}, {people[0]} or {people[1]}?",
+                 "three_way": f"Is the {attr.noun} of {people[0]} <, = or > that of {people[1]}?"}[form]
+        nodes.append(Node("c", "compare", ("@av", "@bv"), answer, comparison(attr, values, people, form), asked, 2,
                           {"kg": kg.params, "attribute": attr.name, "word": word, "form": form,
                            "people": list(people)}))
         subgoals.append(Subgoal(2, ("c",), nodes[-1].text, asked, answer))
         mentions = [nest(list(relations), start) for start, relations, _ in sides]
         return Generated(
-            variables={"left": mentions[0], "right": mentions[1], "word": word, "yes_no": form == "yes_no"},
+            variables={"left": mentions[0], "right": mentions[1], "word": word, "yes_no": form == "yes_no",
+                       "three_way": form == "three_way", "noun": attr.noun, "atomic": False},
             answer=answer,
             graph=StepGraph(nodes=nodes, subgoals=subgoals, result="c"),
             knobs={"form": form, "attributes": attr.name},
-            answer_type="boolean" if form == "yes_no" else "entity",
+            answer_type={"yes_no": "boolean", "which": "entity", "three_way": "string"}[form],
         )
+
+    def _fact(self, rng: random.Random, kg: KnowledgeGraph, attr: Attribute) -> Generated:
+        """One attribute fact asked alone: a single-node graph, the fact its only step."""
+        person = rng.choice(kg.entities)
+        value = str(kg.values[(person, attr.name)])
+        question = attr.ask.format(x=person)
+        node = Node("av", attr.name, (person,), value, attr.fact.format(x=person, v=value), question, 0, {"kg": kg.params})
+        return Generated(
+            variables={"atomic": True, "fact_question": question, "yes_no": False, "three_way": False},
+            answer=value,
+            graph=StepGraph(nodes=[node], subgoals=[Subgoal(0, ("av",), node.text, question, value)], result="av"),
+            knobs={"form": "fact", "attributes": attr.name},
+            answer_type="integer",
+        )
+
+    def entities(self, graph: StepGraph) -> list[str]:
+        return entities_of(graph)
 
     def recompute_answer(self, graph: StepGraph) -> str:
         kg, compare = kg_of(graph), graph.node(graph.result)
+        if compare.op != "compare":  # an attribute fact asked alone
+            return str(kg.values[(compare.inputs[0], compare.op)])
         attr = attribute(compare.attrs["attribute"])
         people = []
         for group in (0, 1):
@@ -114,7 +155,7 @@ class KgCompare(TaskFamily):
         if last.op == "compare":
             attr = attribute(last.attrs["attribute"])
             values = tuple(int(graph.resolve(i)) for i in last.inputs)
-            expected = comparison(attr, values, tuple(last.attrs["people"]))  # type: ignore[arg-type]
+            expected = comparison(attr, values, tuple(last.attrs["people"]), last.attrs["form"])  # type: ignore[arg-type]
         elif last.op in {a.name for a in all_attributes()}:
             hops = node_ids[:-1]
             person = walk(kg, graph.resolve(graph.node(hops[0]).inputs[0]), [graph.node(i).op for i in hops])[-1] \

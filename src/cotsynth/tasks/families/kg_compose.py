@@ -21,7 +21,7 @@ from typing import Any
 from cotsynth.tasks import register
 from cotsynth.tasks.base import Generated, TaskFamily
 from cotsynth.core.graph import StepGraph, Subgoal
-from cotsynth.tasks.kg import chain_claim, hop_nodes, kg_knobs, kg_of, knowledge_graph, nest, sentence, walk, wh
+from cotsynth.tasks.kg import chain_claim, entities_of, hop_nodes, kg_knobs, kg_of, knowledge_graph, nest, sentence, walk, wh
 from cotsynth.tasks.knobs import FloatRange, IntRange
 
 
@@ -62,6 +62,9 @@ class KgCompose(TaskFamily):
             "wh": wh(relations[-1]),
         }
         return Generated(variables=variables, answer=nodes[-1].output, graph=graph, knobs={"hops": hops})
+
+    def entities(self, graph: StepGraph) -> list[str]:
+        return entities_of(graph)
 
     def recompute_answer(self, graph: StepGraph) -> str:
         start = graph.nodes[0].inputs[0]

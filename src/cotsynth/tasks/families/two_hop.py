@@ -87,6 +87,10 @@ class TwoHop(TaskFamily):
         return Generated(variables={"x1": x1, "x2": x2, "x3": x3}, answer=t, graph=graph,
                          knobs={"path_ambiguous": int(ambiguous)})
 
+    def entities(self, graph: StepGraph) -> list[str]:
+        """Every token the problem names or reaches: x1, x2, x3, the bridge b and the answer t."""
+        return sorted({i for n in graph.nodes for i in n.inputs if not i.startswith("@")} | {n.output for n in graph.nodes})
+
     def recompute_answer(self, graph: StepGraph) -> str:
         first, second = graph.nodes
         seed, n = first.attrs["table_seed"], first.attrs["tokens"]
