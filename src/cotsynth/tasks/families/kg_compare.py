@@ -81,6 +81,7 @@ class KgCompare(TaskFamily):
         attr = attribute(rng.choice(knobs["attributes"]))
         form, word, hops = rng.choice(knobs["form"]), rng.choice((attr.greater, attr.lesser)), knobs["hops"]
         wanted = rng.choice(SYMBOLS) if form == "three_way" else None
+        fallback = None  # a three-way question takes any relation when the drawn one is not found
         for _ in range(100 if wanted is None else 2000):  # two different people, with different values
             sides = []
             for _side in SIDES:
@@ -90,9 +91,12 @@ class KgCompare(TaskFamily):
             values = (kg.values[(people[0], attr.name)], kg.values[(people[1], attr.name)])
             if people[0] != people[1] and (symbol(values) == wanted if wanted else values[0] != values[1]):
                 break
-        else:  # a three-way question takes any relation when the drawn one is not found
-            if wanted is None or people[0] == people[1]:
+            if people[0] != people[1] and wanted and fallback is None:
+                fallback = sides, people, values
+        else:
+            if fallback is None:
                 raise ValueError(f"no two people of this KG differ in {attr.name}")
+            sides, people, values = fallback
         nodes: list[Node] = []
         subgoals: list[Subgoal] = []
         for group, (side, (start, relations, person)) in enumerate(zip(SIDES, sides)):
