@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
 
 from cotsynth import tasks
 from cotsynth.diversity.config import DiversityConfig
@@ -19,6 +20,9 @@ from cotsynth.schema import dumps
 from cotsynth.splits.config import SplitsConfig
 from cotsynth.tasks.knobs import KnobError, resolve_knobs
 from cotsynth.traces.symbolic import GRANULARITIES, STYLES
+from cotsynth.yamlsafe import YamlLimitError, load_file
+
+MAX_ROWS = 1_000_000_000  # problems x rows per problem of one run: past this, planning alone exhausts memory
 
 
 class ConfigError(ValueError):
@@ -34,15 +38,44 @@ def _as_list(value: Any) -> Any:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+def _file_name_safe(value: str | None) -> str | None:
+    """A task key names files: no path separators, NUL or leading dot."""
+    if value is not None and (not value.strip() or any(c in value for c in "/\\\0") or value.startswith(".")):
+        raise ValueError("must not be empty, contain '/', '\\' or a NUL byte, or start with '.'")
+    return value
+
+
+def _output_dir(value: str) -> str:
+    if not value.strip() or "\0" in value or value.strip() in ("/", ".", "./"):
+        raise ValueError("must name a directory of its own (not empty, '/', '.' or containing a NUL byte)")
+    return value
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http:// or https:// URL with a host, got {redact_url(value)!r}")
+    return value
+
+
+def redact_url(url: str) -> str:
+    """The URL with any user:password@ replaced by `***@` (for the manifest, the card and messages)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
 
 
 class TaskSpec(_Strict):
     family: str
-    count: int = Field(gt=0)
+    count: StrictInt = Field(gt=0, le=MAX_ROWS)
     knobs: dict[str, Any] = Field(default_factory=dict)
     templates: list[str] | None = Field(default=None, min_length=1)
-    name: str | None = Field(default=None, description="task key; defaults to the family name")
+    name: Annotated[str | None, AfterValidator(_file_name_safe)] = Field(
+        default=None, description="task key; defaults to the family name")
 
     @property
     def key(self) -> str:
@@ -60,7 +93,7 @@ class SymbolicTraces(_Strict):
 
 
 class Endpoint(_Strict):
-    base_url: str = Field(min_length=1)
+    base_url: Annotated[str, AfterValidator(_http_url)] = Field(min_length=1)
     model: str = Field(min_length=1)
     api_key_env: str | None = Field(default="OPENAI_API_KEY", description="env var holding the key; unset = no key")
 
@@ -83,20 +116,21 @@ class TeacherTraces(_Strict):
     max_concurrency: int = Field(64, gt=0)
     requests_per_minute: float | None = Field(default=None, gt=0)
     tokens_per_minute: float | None = Field(default=None, gt=0)
-    timeout: float = Field(120.0, gt=0, description="seconds per request")
+    timeout: float = Field(120.0, gt=0, le=86_400, description="seconds per attempt, the whole response included")
     max_retries: int = Field(6, ge=0)
     prompt_template: str = Field("default", min_length=1, description="a file under templates/teacher/ or a path")
     few_shot: int = Field(2, ge=0, le=16, description="symbolic exemplars of the same family in the prompt")
     cache_dir: str | None = Field(default=None, description="default: <output.dir>/teacher_cache")
     price_per_million_input: float | None = Field(default=None, ge=0)
     price_per_million_output: float | None = Field(default=None, ge=0)
+    max_response_kb: int = Field(1024, gt=0, le=1 << 20, description="a longer (decompressed) body is a failure")
 
 
 TraceSpec = Annotated[SymbolicTraces | TeacherTraces, Field(discriminator="source")]
 
 
 class OutputConfig(_Strict):
-    dir: str
+    dir: Annotated[str, AfterValidator(_output_dir)]
     shard_rows: int = Field(50_000, gt=0)
     formats: list[Literal["sft", "rl", "prm"]] = Field(default_factory=list)
     answer_format: Literal["boxed", "answer_line"] = "boxed"
@@ -105,7 +139,7 @@ class OutputConfig(_Strict):
 
 class PipelineConfig(_Strict):
     name: str = Field(min_length=1)
-    seed: int = Field(0, ge=0)
+    seed: StrictInt = Field(0, ge=0, lt=2**63)
     tasks: list[TaskSpec] = Field(min_length=1)
     traces: list[TraceSpec] = Field(min_length=1)
     splits: SplitsConfig = Field(default_factory=SplitsConfig)
@@ -121,6 +155,14 @@ class PipelineConfig(_Strict):
 
     def hash(self) -> str:
         return hashlib.sha256(dumps(self.canonical()).encode()).hexdigest()[:16]
+
+    def public(self) -> dict[str, Any]:
+        """`canonical()` fit to publish (manifest, card): credentials in endpoint URLs redacted."""
+        document = self.canonical()
+        for trace in document["traces"]:
+            if "endpoint" in trace:
+                trace["endpoint"]["base_url"] = redact_url(trace["endpoint"]["base_url"])
+        return document
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -167,14 +209,26 @@ def _semantic_problems(config: PipelineConfig) -> list[str]:
                     f"traces[{j}].granularity: family {family.name!r} has no {missing} granularity "
                     f"(it has {list(family.granularities)})"
                 )
+    rows_per_problem = sum(
+        len(t.granularity) * len(t.style) if t.source == "symbolic" else t.samples for t in config.traces
+    )
+    if sum(t.count for t in config.tasks) * rows_per_problem > MAX_ROWS:
+        problems.append(
+            f"tasks[*].count: {sum(t.count for t in config.tasks):,} problems x {rows_per_problem} rows each is more "
+            f"than the {MAX_ROWS:,} rows a run can hold; split it into several runs"
+        )
     for j, trace in enumerate(config.traces):
         if trace.source == "teacher":
-            from cotsynth.teacher.prompt import find_template
+            import jinja2
+
+            from cotsynth.teacher.prompt import check_template, find_template
 
             try:
-                find_template(trace.prompt_template)
+                check_template(find_template(trace.prompt_template))
             except FileNotFoundError as err:
                 problems.append(f"traces[{j}].prompt_template: {err}")
+            except jinja2.TemplateError as err:
+                problems.append(f"traces[{j}].prompt_template: cannot render: {type(err).__name__}: {err}")
     return problems
 
 
@@ -187,7 +241,7 @@ def parse_config(data: Any, overrides: dict[str, Any] | None = None) -> Pipeline
     try:
         config = PipelineConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError([f"{_path(e['loc'])}: {e['msg']}" for e in err.errors()]) from None
+        raise ConfigError([f"{_path(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in err.errors()]) from None
     problems = _semantic_problems(config)
     if problems:
         raise ConfigError(problems)
@@ -197,9 +251,13 @@ def parse_config(data: Any, overrides: dict[str, Any] | None = None) -> Pipeline
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> PipelineConfig:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_file(path)
     except OSError as err:
         raise ConfigError([f"{path}: cannot read ({err.strerror})"]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: not UTF-8 text"]) from None
+    except YamlLimitError as err:
+        raise ConfigError([f"{path}: refused: {err}"]) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

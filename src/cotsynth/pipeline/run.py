@@ -66,22 +66,25 @@ def run_hash(config: PipelineConfig, limit: int | None) -> str:
     return f"{config.hash()}-{limit or 'all'}"
 
 
+# What a run (and `cotsynth probe`) writes at the top of its dir: all that --overwrite may delete.
+OUTPUT_ENTRIES = frozenset({"README.md", "manifest.json", "report.json", "drops.jsonl", "data", "sft", "rl", "prm",
+                            "plots", "probe", WORK, TEACHER_CACHE})
+
+
 def prepare_output_dir(out_dir: Path, identity: str, resume: bool, overwrite: bool) -> None:
-    """Refuse an existing dir unless told; on --resume, accept only a run of the same config."""
+    """Refuse an existing dir unless told; on --resume, accept only a run of the same config;
+    on --overwrite, replace only a dir cotsynth made (see `_replaceable`)."""
+    usable_dir(out_dir)
     marker = out_dir / WORK / "run.json"
     holds_output = out_dir.exists() and any(p.name not in (WORK, TEACHER_CACHE) for p in out_dir.iterdir())
     if holds_output or marker.exists():
         if overwrite:
+            _replaceable(out_dir)
             for entry in out_dir.iterdir():  # all but the teacher cache: answers are never paid twice
                 if entry.name != TEACHER_CACHE:
-                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+                    shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
         elif resume:
-            manifest = out_dir / "manifest.json"
-            previous = None
-            if marker.exists():
-                previous = json.loads(marker.read_text())["run_hash"]
-            elif manifest.exists():
-                previous = json.loads(manifest.read_text()).get("run_hash")
+            previous = _run_hash(marker) or _run_hash(out_dir / "manifest.json")
             if previous != identity:
                 raise OutputDirError(
                     f"{out_dir} holds a run of a different config ({previous or 'unknown'}); use --overwrite to replace it"
@@ -90,6 +93,41 @@ def prepare_output_dir(out_dir: Path, identity: str, resume: bool, overwrite: bo
             raise OutputDirError(f"{out_dir} already exists: pass --overwrite to replace it or --resume to continue it")
     write_text_atomic(marker, json.dumps({"run_hash": identity}))
     (out_dir / WORK / "parts").mkdir(parents=True, exist_ok=True)
+
+
+def usable_dir(out_dir: Path) -> None:
+    """An output dir is never the empty path, `/`, the current directory, or an existing non-directory."""
+    text = str(out_dir)
+    if not text.strip() or "\0" in text or out_dir.resolve() in (Path("/"), Path.cwd().resolve()):
+        raise OutputDirError(f"output dir {text!r}: not usable (empty, '/', the current directory or a NUL byte)")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputDirError(f"output dir {out_dir} exists and is not a directory")
+
+
+def _run_hash(path: Path) -> str | None:
+    """The `run_hash` a marker or manifest written by cotsynth records, or None."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = document.get("run_hash") if isinstance(document, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _replaceable(out_dir: Path) -> None:
+    """--overwrite deletes only a dir cotsynth made: its work marker or finished manifest records a run,
+    and nothing but what a run writes lies at its top."""
+    if not (_run_hash(out_dir / WORK / "run.json") or _run_hash(out_dir / "manifest.json")):
+        raise OutputDirError(
+            f"{out_dir} was not made by cotsynth (no manifest.json or {WORK}/run.json recording a run): "
+            "refusing to --overwrite it; choose another output dir"
+        )
+    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in OUTPUT_ENTRIES and not p.name.endswith(".tmp"))
+    if foreign:
+        raise OutputDirError(
+            f"{out_dir} holds files cotsynth did not write ({', '.join(foreign[:5])}"
+            f"{', ...' if len(foreign) > 5 else ''}): refusing to --overwrite it; move them away first"
+        )
 
 
 def package_versions() -> dict[str, str]:
@@ -197,7 +235,7 @@ def _finalize(
     manifest = {
         "status": "complete",
         "name": config.name,
-        "config": config.canonical(),
+        "config": config.public(),  # credentials in URLs redacted
         "config_hash": config.hash(),
         "seed": config.seed,
         "versions": package_versions(),

@@ -16,6 +16,7 @@ import yaml
 from jinja2.utils import concat
 
 from cotsynth.resources import resource_dir
+from cotsynth.templating import environment
 
 _META = re.compile(r"\A\{#(.*?)#\}\s*", re.S)
 
@@ -37,7 +38,7 @@ class QuestionTemplate:
             template.environment.handle_exception()
 
 
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
+_ENV = environment(keep_trailing_newline=False, autoescape=False)
 
 
 @lru_cache(maxsize=None)

@@ -17,6 +17,7 @@ import jinja2
 from cotsynth import tasks
 from cotsynth.config import PipelineConfig, TeacherTraces
 from cotsynth.resources import resource_dir
+from cotsynth.templating import environment
 from cotsynth.tasks.base import Problem
 from cotsynth.traces.symbolic import render
 
@@ -24,17 +25,35 @@ EXEMPLAR_POOL = 16
 
 
 def find_template(name: str) -> Path:
-    """`default` → templates/teacher/default.j2; otherwise a file name there, or a path."""
+    """`default` → templates/teacher/default.j2; otherwise a file name there, or a path to a `.j2`
+    file without `..` (so a config cannot point the prompt at /etc/passwd)."""
     folder = resource_dir("templates") / "teacher"
-    for candidate in (folder / f"{name}.j2", folder / name, Path(name)):
-        if candidate.is_file():
+    for candidate in (folder / f"{name}.j2", folder / name):
+        if candidate.resolve().is_relative_to(folder.resolve()) and candidate.is_file():
             return candidate
+    path = Path(name)
+    confined = ".." not in path.parts and path.suffix == ".j2"
+    if confined and path.is_file():
+        return path
+    if not confined and (path.exists() or ".." in path.parts):
+        raise FileNotFoundError(f"teacher prompt template {name!r}: a path must name a .j2 file and contain no '..'")
     raise FileNotFoundError(f"no teacher prompt template {name!r} (looked in {folder} and as a path)")
+
+
+def check_template(path: Path) -> None:
+    """Render both macros once on a blank problem, so a broken or unsafe template (one reaching for
+    Python internals: `jinja2.sandbox.SecurityError`) is a config error, not a crash mid-run."""
+    module = _module(str(path))
+    for name in ("system", "user"):
+        if not callable(getattr(module, name, None)):
+            raise jinja2.TemplateError(f"defines no `{name}` macro")
+    module.system()
+    module.user("", [])
 
 
 @lru_cache(maxsize=None)
 def _module(path: str) -> Any:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(path).parent)), undefined=jinja2.StrictUndefined)
+    env = environment(loader=jinja2.FileSystemLoader(str(Path(path).parent)))
     return env.get_template(Path(path).name).module
 
 
