@@ -55,14 +55,19 @@ def _output_dir(value: str) -> str:
 
 
 def _http_url(value: str) -> str:
+    """http(s) with a host; no user:password@, which would be written into the manifest and the card
+    (and which the client cannot send beside its API key): the key goes in `api_key_env`."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"must be an http:// or https:// URL with a host, got {redact_url(value)!r}")
+    if "@" in parts.netloc:
+        raise ValueError(f"credentials in the URL are not accepted ({redact_url(value)!r}): put the key in the "
+                         "environment variable named by api_key_env")
     return value
 
 
 def redact_url(url: str) -> str:
-    """The URL with any user:password@ replaced by `***@` (for the manifest, the card and messages)."""
+    """The URL with any user:password@ replaced by `***@`, for messages."""
     parts = urlsplit(url)
     if "@" not in parts.netloc:
         return url
@@ -155,14 +160,6 @@ class PipelineConfig(_Strict):
 
     def hash(self) -> str:
         return hashlib.sha256(dumps(self.canonical()).encode()).hexdigest()[:16]
-
-    def public(self) -> dict[str, Any]:
-        """`canonical()` fit to publish (manifest, card): credentials in endpoint URLs redacted."""
-        document = self.canonical()
-        for trace in document["traces"]:
-            if "endpoint" in trace:
-                trace["endpoint"]["base_url"] = redact_url(trace["endpoint"]["base_url"])
-        return document
 
 
 def _path(loc: tuple[Any, ...]) -> str:

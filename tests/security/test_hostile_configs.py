@@ -4,7 +4,6 @@ one line naming the key, no traceback."""
 from __future__ import annotations
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from cotsynth.cli import main
@@ -87,13 +86,12 @@ def test_plain_anchors_and_merges_still_load():
     assert document["tasks"] == [{"family": "arith", "count": 5, "name": "one"}, {"family": "arith", "count": 7}]
 
 
-def test_credentials_in_base_url_are_redacted_from_manifest_view():
-    from cotsynth.config import parse_config
-
-    document = yaml.safe_load(BASE.replace("OUT", "o").replace(
+def test_credentials_in_base_url_are_refused_and_not_echoed(tmp_path):
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(BASE.replace("OUT", str(tmp_path / "out")).replace(
         "traces: [{source: symbolic}]",
         "traces: [{source: teacher, endpoint: {base_url: 'http://user:S3cret@127.0.0.1:9/v1', model: m}}]"))
-    config = parse_config(document)
-    assert "S3cret" in config.canonical()["traces"][0]["endpoint"]["base_url"]  # the workers still need it
-    public = str(config.public())
-    assert "S3cret" not in public and "user" not in public and "***@127.0.0.1:9" in public
+    result = CliRunner().invoke(main, ["run", str(path), "--executor", "local"])
+    assert result.exit_code == 2 and "base_url: credentials in the URL are not accepted" in result.output
+    assert "S3cret" not in result.output and "***@127.0.0.1:9" in result.output
+    assert not (tmp_path / "out").exists()

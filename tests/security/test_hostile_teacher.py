@@ -93,7 +93,7 @@ def test_a_poisoned_cache_entry_is_asked_again(server, tmp_path):
     assert stats.requests == 1 and cache.get("k0")["content"] == answer.content
 
 
-def test_a_run_against_a_malformed_teacher_finishes_and_resumes(server, tmp_path):
+def test_a_run_against_a_malformed_teacher_finishes_and_reruns(server, tmp_path):
     from cotsynth.pipeline.run import RunOptions, run_pipeline
 
     doc = copy.deepcopy(DOC)

@@ -44,7 +44,7 @@ def header(config: PipelineConfig, manifest: dict[str, Any]) -> dict[str, Any]:
 
 def render(config: PipelineConfig, manifest: dict[str, Any], report_summary: str = "") -> str:
     env = environment(loader=jinja2.FileSystemLoader(resource_dir("templates") / "card"), keep_trailing_newline=True)
-    canonical = config.public()
+    canonical = config.canonical()
     tasks = [
         t | {"knobs_text": ", ".join(f"{k}={v}" for k, v in config.knob_settings(i).items())}
         for i, t in enumerate(canonical["tasks"])

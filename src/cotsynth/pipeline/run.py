@@ -235,7 +235,7 @@ def _finalize(
     manifest = {
         "status": "complete",
         "name": config.name,
-        "config": config.public(),  # credentials in URLs redacted
+        "config": config.canonical(),
         "config_hash": config.hash(),
         "seed": config.seed,
         "versions": package_versions(),
