@@ -111,3 +111,20 @@ def test_a_run_against_a_malformed_teacher_finishes_and_reruns(server, tmp_path)
     assert reasons and all("invalid_response" in r and "content` is a int" in r for r in reasons), reasons
     again = run_pipeline(config, RunOptions(tmp_path / "out", executor="local", overwrite=True))
     assert again["counts"]["teacher"] == first["counts"]["teacher"]
+
+
+def test_a_completion_of_too_many_lines_is_rejected_unjudged():
+    from cotsynth import tasks
+    from cotsynth.teacher.client import Answer
+    from cotsynth.teacher.stage import MAX_JUDGED_LINES, judge
+
+    config = parse_config(DOC)
+    family = tasks.get("arith")
+    problem = family.build(config.seed, "arith", 0, config.knob_settings(0), family.templates())
+    right = f"The answer is \\boxed{{{problem.answer}}}."
+    short, _, _, _, _ = judge(problem, Answer(content="Let me add.\n" + right))
+    assert short.reason != "" and "too long" not in short.reason
+    flood = "".join(f"step {k}: 1 + 1 = 2\n" for k in range(MAX_JUDGED_LINES + 1)) + right
+    verdict, answer_ok, predicted, steps, _ = judge(problem, Answer(content=flood))
+    assert not verdict.verified and not answer_ok and predicted is None
+    assert verdict.step_labels is None and f"{MAX_JUDGED_LINES + 1} lines" in verdict.reason
