@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from hostile_teacher import MALFORMED, HostileTeacher  # noqa: E402
+from hostile_teacher import MALFORMED, HostileTeacher, gzip_bomb  # noqa: E402
 
 from cotsynth.config import parse_config  # noqa: E402
 from cotsynth.teacher.cache import ResponseCache  # noqa: E402
@@ -21,7 +21,7 @@ DOC = {
     "name": "hostile", "seed": 1,
     "tasks": [{"family": "arith", "count": 3, "knobs": {"steps": [2, 2], "digits": [1, 1], "ops": ["+"]}}],
     "traces": [{"source": "teacher", "endpoint": {"base_url": "http://127.0.0.1:9/v1", "model": "m"},
-                "timeout": 2, "max_retries": 1, "few_shot": 0, "keep": "all"}],
+                "timeout": 10, "max_retries": 1, "few_shot": 0, "keep": "all"}],
     "output": {"dir": "unused"},
 }
 
@@ -66,7 +66,8 @@ def test_slow_loris_requests_in_flight_all_end(server):
 
 def test_gzip_bomb_is_capped_while_inflating(server, tmp_path):
     cache = ResponseCache(tmp_path)
-    spec = spec_for(server.url("gzipbomb"), max_retries=0, max_response_kb=1024)
+    gzip_bomb()  # built before the request, so the attempt's deadline covers only its transfer
+    spec = spec_for(server.url("gzipbomb"), max_retries=0, max_response_kb=1024, timeout=60)
     (answer,), _ = ask(spec, cache)
     assert answer.failure == "invalid_response" and "max_response_kb=1024" in answer.detail
     assert len(cache) == 0
