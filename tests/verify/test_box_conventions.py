@@ -58,6 +58,7 @@ def test_the_outermost_box_is_the_answer():
     assert score(r"\boxed{\boxed{5} + 1}", "5") == 0.0
     assert extract_answer(r"Work: \boxed{2}. Then \boxed{\frac{\boxed{1}}{2}} wait no") is None  # disagreeing boxes
     assert extract_answer(r"so $\boxed{\frac{1}{2}}$.") == r"\frac{1}{2}"
+    assert extract_answer(r"The form is \boxed{}; filled in: \boxed{3}") == "3"  # an empty box states nothing
 
 
 def test_check_answer_takes_an_answer_not_a_response():

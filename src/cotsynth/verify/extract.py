@@ -73,8 +73,8 @@ def _boxed(text: str) -> Any:
     found = top_level_boxes(text)
     if not found:
         return None
-    answers = {_tidy(answer) for answer in found}
-    return _tidy(found[-1]) if len(answers) == 1 else _HEDGE
+    stated = {_tidy(answer) for answer in found} - {None}  # an empty box states nothing
+    return _tidy(found[-1]) if len(stated) <= 1 else _HEDGE
 
 
 def top_level_boxes(text: str) -> list[str]:
