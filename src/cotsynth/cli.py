@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -25,7 +26,7 @@ console = Console()
 
 def fail(lines: list[str] | str, status: int = 2) -> None:
     for line in [lines] if isinstance(lines, str) else lines:
-        err_console.print(f"[bold red]error:[/] {line}", markup=True, highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(line)}", markup=True, highlight=False, soft_wrap=True)
     sys.exit(status)
 
 
@@ -53,7 +54,7 @@ def run(pipeline, out_dir, executor, ray_address, workers, limit, resume, overwr
     try:
         config = load_config(path, {"dir": out_dir} if out_dir else None)
     except ConfigError as err:
-        fail([f"{path}: {line}" for line in err.problems])
+        fail([line if line.startswith(f"{path}:") else f"{path}: {line}" for line in err.problems])
     if executor == "local" and workers not in (None, 1):
         fail("--workers: the local executor runs in this process; use --executor ray for more workers")
     from cotsynth.pipeline.outdir import WORK, OutputDirError

@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
+import jinja2
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
 
 from cotsynth import tasks
 from cotsynth.diversity.config import DiversityConfig
@@ -19,8 +21,12 @@ from cotsynth.output.views import VIEWS
 from cotsynth.schema import dumps
 from cotsynth.splits.config import SplitsConfig
 from cotsynth.resources import find_template
+from cotsynth.templating import check_template
 from cotsynth.tasks.knobs import KnobError, resolve_knobs
 from cotsynth.core.vocabulary import GRANULARITIES, STYLES
+from cotsynth.yamlsafe import YamlLimitError, load_file
+
+MAX_ROWS = 1_000_000_000  # problems x rows per problem of one run: past this, planning alone exhausts memory
 
 
 class ConfigError(ValueError):
@@ -36,15 +42,49 @@ def _as_list(value: Any) -> Any:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+def _file_name_safe(value: str | None) -> str | None:
+    """A task key names files: no path separators, NUL or leading dot."""
+    if value is not None and (not value.strip() or any(c in value for c in "/\\\0") or value.startswith(".")):
+        raise ValueError("must not be empty, contain '/', '\\' or a NUL byte, or start with '.'")
+    return value
+
+
+def _output_dir(value: str) -> str:
+    if not value.strip() or "\0" in value or value.strip() in ("/", ".", "./"):
+        raise ValueError("must name a directory of its own (not empty, '/', '.' or containing a NUL byte)")
+    return value
+
+
+def _http_url(value: str) -> str:
+    """http(s) with a host; no user:password@, which would be written into the manifest and the card
+    (and which the client cannot send beside its API key): the key goes in `api_key_env`."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http:// or https:// URL with a host, got {redact_url(value)!r}")
+    if "@" in parts.netloc:
+        raise ValueError(f"credentials in the URL are not accepted ({redact_url(value)!r}): put the key in the "
+                         "environment variable named by api_key_env")
+    return value
+
+
+def redact_url(url: str) -> str:
+    """The URL with any user:password@ replaced by `***@`, for messages."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
 
 
 class TaskSpec(_Strict):
     family: str
-    count: int = Field(gt=0)
+    count: StrictInt = Field(gt=0, le=MAX_ROWS)
     knobs: dict[str, Any] = Field(default_factory=dict)
     templates: list[str] | None = Field(default=None, min_length=1)
-    name: str | None = Field(default=None, description="task key; defaults to the family name")
+    name: Annotated[str | None, AfterValidator(_file_name_safe)] = Field(
+        default=None, description="task key; defaults to the family name")
 
     @property
     def key(self) -> str:
@@ -62,7 +102,7 @@ class SymbolicTraces(_Strict):
 
 
 class Endpoint(_Strict):
-    base_url: str = Field(min_length=1)
+    base_url: Annotated[str, AfterValidator(_http_url)] = Field(min_length=1)
     model: str = Field(min_length=1)
     api_key_env: str | None = Field(default="OPENAI_API_KEY", description="env var holding the key; unset = no key")
 
@@ -85,20 +125,21 @@ class TeacherTraces(_Strict):
     max_concurrency: int = Field(64, gt=0)
     requests_per_minute: float | None = Field(default=None, gt=0)
     tokens_per_minute: float | None = Field(default=None, gt=0)
-    timeout: float = Field(120.0, gt=0, description="seconds per request")
+    timeout: float = Field(120.0, gt=0, le=86_400, description="seconds per attempt, the whole response included")
     max_retries: int = Field(6, ge=0)
     prompt_template: str = Field("default", min_length=1, description="a file under templates/teacher/ or a path")
     few_shot: int = Field(2, ge=0, le=16, description="symbolic exemplars of the same family in the prompt")
     cache_dir: str | None = Field(default=None, description="default: <output.dir>/teacher_cache")
     price_per_million_input: float | None = Field(default=None, ge=0)
     price_per_million_output: float | None = Field(default=None, ge=0)
+    max_response_kb: int = Field(1024, gt=0, le=1 << 20, description="a longer (decompressed) body is a failure")
 
 
 TraceSpec = Annotated[SymbolicTraces | TeacherTraces, Field(discriminator="source")]
 
 
 class OutputConfig(_Strict):
-    dir: str
+    dir: Annotated[str, AfterValidator(_output_dir)]
     shard_rows: int = Field(50_000, gt=0)
     formats: list[Literal[tuple(VIEWS)]] = Field(default_factory=list)  # type: ignore[valid-type]
     answer_format: Literal["boxed", "answer_line"] = "boxed"
@@ -107,7 +148,7 @@ class OutputConfig(_Strict):
 
 class PipelineConfig(_Strict):
     name: str = Field(min_length=1)
-    seed: int = Field(0, ge=0)
+    seed: StrictInt = Field(0, ge=0, lt=2**63)
     families_dir: str | None = Field(default=None, description="family files registered by name (docs/families.md)")
     families: dict[str, dict[str, Any]] = Field(default_factory=dict, description="family documents inline, by name")
     tasks: list[TaskSpec] = Field(min_length=1)
@@ -177,12 +218,22 @@ def _semantic_problems(config: PipelineConfig) -> list[str]:
                     f"traces[{j}].granularity: family {family.name!r} has no {missing} granularity "
                     f"(it has {list(family.granularities)})"
                 )
+    rows_per_problem = sum(
+        len(t.granularity) * len(t.style) if t.source == "symbolic" else t.samples for t in config.traces
+    )
+    if sum(t.count for t in config.tasks) * rows_per_problem > MAX_ROWS:
+        problems.append(
+            f"tasks[*].count: {sum(t.count for t in config.tasks):,} problems x {rows_per_problem} rows each is more "
+            f"than the {MAX_ROWS:,} rows a run can hold; split it into several runs"
+        )
     for j, trace in enumerate(config.traces):
         if trace.source == "teacher":
             try:
-                find_template(trace.prompt_template)
+                check_template(find_template(trace.prompt_template))
             except FileNotFoundError as err:
                 problems.append(f"traces[{j}].prompt_template: {err}")
+            except jinja2.TemplateError as err:
+                problems.append(f"traces[{j}].prompt_template: cannot render: {type(err).__name__}: {err}")
     return problems
 
 
@@ -196,7 +247,7 @@ def parse_config(data: Any, overrides: dict[str, Any] | None = None, base_dir: P
     try:
         config = PipelineConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError([f"{_path(e['loc'])}: {e['msg']}" for e in err.errors()]) from None
+        raise ConfigError([f"{_path(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in err.errors()]) from None
     from cotsynth.tasks.declarative.resolve import resolve_families
 
     problems = resolve_families(config, base_dir or Path("."))
@@ -211,9 +262,13 @@ def parse_config(data: Any, overrides: dict[str, Any] | None = None, base_dir: P
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> PipelineConfig:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_file(path)
     except OSError as err:
         raise ConfigError([f"{path}: cannot read ({err.strerror})"]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: not UTF-8 text"]) from None
+    except YamlLimitError as err:
+        raise ConfigError([f"{path}: refused: {err}"]) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

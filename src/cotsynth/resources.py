@@ -33,9 +33,16 @@ def find_pipeline(name_or_path: str) -> Path:
 
 
 def find_template(name: str) -> Path:
-    """A teacher prompt template: `default` → templates/teacher/default.j2; otherwise a file name there, or a path."""
+    """A teacher prompt template: `default` → templates/teacher/default.j2; otherwise a file name there,
+    or a path to a `.j2` file without `..` (so a config cannot point the prompt at /etc/passwd)."""
     folder = resource_dir("templates") / "teacher"
-    for candidate in (folder / f"{name}.j2", folder / name, Path(name)):
-        if candidate.is_file():
+    for candidate in (folder / f"{name}.j2", folder / name):
+        if candidate.resolve().is_relative_to(folder.resolve()) and candidate.is_file():
             return candidate
+    path = Path(name)
+    confined = ".." not in path.parts and path.suffix == ".j2"
+    if confined and path.is_file():
+        return path
+    if not confined and (path.exists() or ".." in path.parts):
+        raise FileNotFoundError(f"teacher prompt template {name!r}: a path must name a .j2 file and contain no '..'")
     raise FileNotFoundError(f"no teacher prompt template {name!r} (looked in {folder} and as a path)")

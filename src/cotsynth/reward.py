@@ -18,7 +18,11 @@ from cotsynth.verify import answers_match, extract_answer
 
 
 def score(completion: str, ground_truth: str, answer_type: str | None = None) -> float:
-    """1.0 if the answer extracted from `completion` matches `ground_truth`, else 0.0."""
+    """1.0 if the answer extracted from `completion` (a response) matches `ground_truth` (a bare answer),
+    else 0.0. A hedge (top-level boxes that disagree) scores 0.0."""
+    for name, value in (("completion", completion), ("ground_truth", ground_truth)):
+        if not isinstance(value, str):
+            raise TypeError(f"score: {name} must be a str, got {type(value).__name__}")
     return 1.0 if answers_match(ground_truth, extract_answer(completion), answer_type) else 0.0
 
 

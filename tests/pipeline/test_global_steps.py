@@ -35,9 +35,13 @@ def test_an_existing_dir_is_refused_then_overwritten_keeping_the_teacher_cache(t
     (out / TEACHER_CACHE / "answers").write_text("paid for")
     prepare_output_dir(out, "run-a", resume=False, overwrite=False)  # only a cache: not an output
     (out / "data").mkdir()
-    (out / "notes.txt").write_text("x")
+    (out / "report.json").write_text("{}")
     with pytest.raises(OutputDirError, match="already exists"):
         prepare_output_dir(out, "run-a", resume=False, overwrite=False)
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(OutputDirError, match="did not write"):  # --overwrite never deletes a user's file
+        prepare_output_dir(out, "run-b", resume=False, overwrite=True)
+    (out / "notes.txt").unlink()
     prepare_output_dir(out, "run-b", resume=False, overwrite=True)
     assert sorted(p.name for p in out.iterdir()) == sorted([".cotsynth", TEACHER_CACHE])
     assert (out / TEACHER_CACHE / "answers").read_text() == "paid for"

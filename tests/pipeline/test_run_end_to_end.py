@@ -128,8 +128,13 @@ def test_existing_output_dir_is_refused(tmp_path, write_yaml, tiny_config):
     assert "already exists" in result.output and "--overwrite" in result.output
     assert (out / "keep.txt").read_text() == "precious"
     result = CliRunner().invoke(main, ["run", str(write_yaml(tiny_config)), "--executor", "local", "--overwrite"])
-    assert result.exit_code == 0, result.output
-    assert not (out / "keep.txt").exists() and (out / "manifest.json").exists()
+    assert result.exit_code == 2 and "not made by cotsynth" in result.output  # --overwrite replaces only a run
+    assert (out / "keep.txt").read_text() == "precious"
+    (out / "keep.txt").unlink()
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["run", str(write_yaml(tiny_config)), "--executor", "local", "--overwrite"])
+        assert result.exit_code == 0, result.output
+        assert (out / "manifest.json").exists()
 
 
 def test_same_bytes_from_every_executor_and_worker_count(local_run, ray_session, tmp_path, tiny_document):

@@ -9,7 +9,8 @@ from cotsynth.verify import extract_answer
 
 @pytest.mark.parametrize("text,expected", [
     ("so the result is \\boxed{42}.", "42"),
-    ("\\boxed{\\frac{1}{2}} and later \\boxed{\\frac{\\sqrt{3}}{2}}", "\\frac{\\sqrt{3}}{2}"),
+    ("\\boxed{\\frac{1}{2}} and later \\boxed{\\frac{\\sqrt{3}}{2}}", None),  # boxes that disagree: a hedge
+    ("\\boxed{\\frac{1}{2}}, so again \\boxed{\\frac{1}{2}}", "\\frac{1}{2}"),
     ("Final answer: 7", "7"),
     ("The final answer is $12$.", "12"),
     ("Thinking...\nThe answer is Paris.", "Paris"),

@@ -16,7 +16,7 @@ HAS_BWRAP = shutil.which("bwrap") is not None
 
 def _run(code, use_bwrap, **kw):
     kw.setdefault("timeout_s", 5)
-    return run_program(code, use_bwrap=use_bwrap, **kw)
+    return run_program(code, use_bwrap=use_bwrap, trusted=not use_bwrap, **kw)
 
 
 @pytest.mark.parametrize("use_bwrap", MODES)

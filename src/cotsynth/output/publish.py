@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -82,16 +83,34 @@ def _finished_manifest(out_dir: Path) -> dict:
 
 
 def _upload_files(out_dir: Path) -> list[tuple[str, int]]:
-    """Every file of the dir except hidden ones (the `.cotsynth/` work folder, `.x.tmp`) and `*.tmp`."""
+    """Every file of the dir except hidden ones (the `.cotsynth/` work folder, `.x.tmp`) and `*.tmp`.
+
+    Only regular files inside the dir go up: a symlink (to a file or a folder, dangling or not), a FIFO,
+    a socket or a device is refused with its path, never followed or read."""
     files = []
     for folder, dirnames, filenames in os.walk(out_dir):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        for name in filenames:
+        for name in [*dirnames, *filenames]:
             if name.startswith(".") or name.endswith(".tmp"):
                 continue
             path = Path(folder) / name
-            files.append((path.relative_to(out_dir).as_posix(), path.stat().st_size))
+            kind = _not_regular(path, name in dirnames)
+            if kind:
+                raise PublishError(f"{path}: refusing to publish a {kind}; only regular files inside {out_dir} go up")
+            if name in filenames:
+                files.append((path.relative_to(out_dir).as_posix(), path.lstat().st_size))
     return sorted(files)
+
+
+def _not_regular(path: Path, is_dir: bool) -> str | None:
+    """What `path` is when it is not a plain directory (`is_dir`) or regular file, else None."""
+    mode = path.lstat().st_mode
+    if stat.S_ISLNK(mode):
+        return "symlink" if path.exists() else "dangling symlink"
+    if stat.S_ISDIR(mode) if is_dir else stat.S_ISREG(mode):
+        return None
+    return {stat.S_IFIFO: "FIFO", stat.S_IFSOCK: "socket", stat.S_IFCHR: "device",
+            stat.S_IFBLK: "device"}.get(stat.S_IFMT(mode), "special file")
 
 
 def plan(

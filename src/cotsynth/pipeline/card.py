@@ -9,6 +9,7 @@ import yaml
 
 from cotsynth.config import PipelineConfig
 from cotsynth.resources import resource_dir
+from cotsynth.templating import environment
 
 
 def size_category(rows: int) -> str:
@@ -42,11 +43,7 @@ def header(config: PipelineConfig, manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def render(config: PipelineConfig, manifest: dict[str, Any], report_summary: str = "") -> str:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(resource_dir("templates") / "card"),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
+    env = environment(loader=jinja2.FileSystemLoader(resource_dir("templates") / "card"), keep_trailing_newline=True)
     canonical = config.canonical()
     tasks = [
         t | {"knobs_text": ", ".join(f"{k}={v}" for k, v in config.knob_settings(i).items())}

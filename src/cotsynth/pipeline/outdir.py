@@ -42,22 +42,25 @@ def finished_manifest(out_dir: Path, identity: str) -> dict[str, Any] | None:
     return document if document.get("run_hash") == identity and document.get("status") == "complete" else None
 
 
+# What a run (and `cotsynth probe`) writes at the top of its dir: all that --overwrite may delete.
+OUTPUT_ENTRIES = frozenset({CARD, MANIFEST, REPORT, DROPS, DATA, "sft", "rl", "prm", PLOTS, SPLIT_COLUMNS, "probe",
+                            WORK, TEACHER_CACHE})
+
+
 def prepare_output_dir(out_dir: Path, identity: str, resume: bool, overwrite: bool) -> None:
-    """Refuse an existing dir unless told; on --resume, accept only a run of the same config."""
+    """Refuse an existing dir unless told; on --resume, accept only a run of the same config;
+    on --overwrite, replace only a dir cotsynth made (see `_replaceable`)."""
+    usable_dir(out_dir)
     marker = out_dir / RUN_MARKER
     holds_output = out_dir.exists() and any(p.name not in (WORK, TEACHER_CACHE) for p in out_dir.iterdir())
     if holds_output or marker.exists():
         if overwrite:
+            _replaceable(out_dir)
             for entry in out_dir.iterdir():  # all but the teacher cache: answers are never paid twice
                 if entry.name != TEACHER_CACHE:
-                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+                    shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
         elif resume:
-            manifest = out_dir / MANIFEST
-            previous = None
-            if marker.exists():
-                previous = json.loads(marker.read_text())["run_hash"]
-            elif manifest.exists():
-                previous = json.loads(manifest.read_text()).get("run_hash")
+            previous = _run_hash(marker) or _run_hash(out_dir / MANIFEST)
             if previous != identity:
                 raise OutputDirError(
                     f"{out_dir} holds a run of a different config ({previous or 'unknown'}); use --overwrite to replace it"
@@ -66,6 +69,41 @@ def prepare_output_dir(out_dir: Path, identity: str, resume: bool, overwrite: bo
             raise OutputDirError(f"{out_dir} already exists: pass --overwrite to replace it or --resume to continue it")
     write_text_atomic(marker, json.dumps({"run_hash": identity}))
     (out_dir / PARTS).mkdir(parents=True, exist_ok=True)
+
+
+def usable_dir(out_dir: Path) -> None:
+    """An output dir is never the empty path, `/`, the current directory, or an existing non-directory."""
+    text = str(out_dir)
+    if not text.strip() or "\0" in text or out_dir.resolve() in (Path("/"), Path.cwd().resolve()):
+        raise OutputDirError(f"output dir {text!r}: not usable (empty, '/', the current directory or a NUL byte)")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputDirError(f"output dir {out_dir} exists and is not a directory")
+
+
+def _run_hash(path: Path) -> str | None:
+    """The `run_hash` a marker or manifest written by cotsynth records, or None."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = document.get("run_hash") if isinstance(document, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _replaceable(out_dir: Path) -> None:
+    """--overwrite deletes only a dir cotsynth made: its work marker or finished manifest records a run,
+    and nothing but what a run writes lies at its top."""
+    if not (_run_hash(out_dir / RUN_MARKER) or _run_hash(out_dir / MANIFEST)):
+        raise OutputDirError(
+            f"{out_dir} was not made by cotsynth (no {MANIFEST} or {RUN_MARKER} recording a run): "
+            "refusing to --overwrite it; choose another output dir"
+        )
+    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in OUTPUT_ENTRIES and not p.name.endswith(".tmp"))
+    if foreign:
+        raise OutputDirError(
+            f"{out_dir} holds files cotsynth did not write ({', '.join(foreign[:5])}"
+            f"{', ...' if len(foreign) > 5 else ''}): refusing to --overwrite it; move them away first"
+        )
 
 
 def clear_derived(out_dir: Path, views: list[str]) -> None:

@@ -16,6 +16,7 @@ import yaml
 from jinja2.utils import concat
 
 from cotsynth.resources import resource_dir
+from cotsynth.templating import environment
 
 _META = re.compile(r"\A\{#(.*?)#\}\s*", re.S)
 
@@ -31,7 +32,7 @@ class QuestionTemplate:
         return render_text(self.source, variables)
 
 
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
+_ENV = environment(keep_trailing_newline=False, autoescape=False)
 
 
 def render_text(source: str, variables: dict[str, Any], environment: jinja2.Environment = _ENV) -> str:

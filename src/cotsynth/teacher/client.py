@@ -1,7 +1,10 @@
 """The teacher client: one async OpenAI client per process, many requests in flight, each answer once.
 
 Per request: the cache first; else wait for a concurrency slot and the pacers, send, and on a
-transient failure back off and send again (RetryPolicy). The SDK's own retries are off (they would
+transient failure back off and send again (RetryPolicy). `timeout` is a deadline for the whole
+attempt, body included (a server trickling a byte every half second never ends an attempt by itself),
+and the body is read in chunks up to `max_response_kb`; it is validated (`response.py`) before it is
+used or cached. The SDK's own retries are off (they would
 hide attempts from the counts) and responses are read as JSON rather than as pydantic models (that
 parse is most of the SDK's CPU cost per request, which caps one process's request rate).
 """
@@ -9,7 +12,6 @@ parse is most of the SDK's CPU cost per request, which caps one process's reques
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 import time
@@ -23,6 +25,7 @@ from cotsynth.config import TeacherTraces
 from cotsynth.teacher.cache import ResponseCache
 from cotsynth.teacher.progress import LIVE
 from cotsynth.teacher.ratelimit import Pacer
+from cotsynth.teacher.response import InvalidResponse, completion_fields, read_body, valid_cached
 from cotsynth.teacher.retry import Failure, RetryPolicy, classify
 
 SAMPLE_HEADER = "x-cotsynth-sample-index"  # which sample of a prompt a request is (teacher-sim reads it)
@@ -112,7 +115,7 @@ class TeacherClient:
     async def complete(self, request: Request) -> Answer:
         if self.cache is not None:
             hit = self.cache.get(request.key)
-            if hit is not None:
+            if hit is not None and valid_cached(hit):
                 self.stats.cache_hits += 1
                 LIVE.cached += 1
                 LIVE.done += 1
@@ -149,9 +152,11 @@ class TeacherClient:
             self.stats.requests += 1
             started = time.perf_counter()
             try:
-                answer = await self._send(request)
-            except (openai.APIError, ValueError, KeyError, IndexError, TypeError) as error:
-                failure = classify(error) if isinstance(error, openai.APIError) else Failure("invalid_response", True)
+                answer = await asyncio.wait_for(self._send(request), self.spec.timeout)
+            except (openai.APIError, InvalidResponse, TimeoutError) as error:
+                failure = classify(error) if isinstance(error, openai.APIError) else \
+                    Failure("timeout", True, detail=f"no complete answer within {self.spec.timeout} s") \
+                    if isinstance(error, TimeoutError) else Failure("invalid_response", True, detail=str(error))
                 self.stats.attempt_errors[failure.reason] += 1
                 if not failure.retryable:
                     break
@@ -166,20 +171,19 @@ class TeacherClient:
 
     async def _send(self, request: Request) -> Answer:
         extra: dict[str, Any] = {"seed": request.seed} if request.seed is not None else {}
-        raw = await self._openai.chat.completions.with_raw_response.create(
+        limit = self.spec.max_response_kb * 1024
+        async with self._openai.chat.completions.with_streaming_response.create(
             model=self.spec.endpoint.model,
             messages=request.messages,  # type: ignore[arg-type]
             n=1,
             extra_headers={SAMPLE_HEADER: str(request.sample)},
             **self._sampling,
             **extra,
-        )
-        data = json.loads(raw.content)
-        choice = data["choices"][0]
-        usage = data.get("usage") or {}
-        return Answer(
-            content=choice["message"].get("content") or "",
-            finish_reason=choice.get("finish_reason"),
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-        )
+        ) as response:
+            chunks, size = [], 0
+            async for chunk in response.iter_bytes():  # decompressed: the cap holds against gzip bombs
+                size += len(chunk)
+                if size > limit:
+                    raise InvalidResponse(f"body larger than max_response_kb={self.spec.max_response_kb}")
+                chunks.append(chunk)
+        return Answer(**completion_fields(read_body(chunks)))

@@ -8,25 +8,16 @@ atoms first: the skills and their composition in one context (Skills-in-Context 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
-import jinja2
 
 from cotsynth import tasks
 from cotsynth.config import PipelineConfig, TeacherTraces
 from cotsynth.resources import find_template
+from cotsynth.templating import template_module
 from cotsynth.tasks.base import Problem
 from cotsynth.traces.symbolic import render
 
 EXEMPLAR_POOL = 16
-
-
-@lru_cache(maxsize=None)
-def _module(path: str) -> Any:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(path).parent)), undefined=jinja2.StrictUndefined)
-    return env.get_template(Path(path).name).module
 
 
 @dataclass(frozen=True)
@@ -42,7 +33,7 @@ class PromptBuilder:
     """Messages for each problem of a config under one teacher spec."""
 
     def __init__(self, config: PipelineConfig, spec: TeacherTraces):
-        self.module = _module(str(find_template(spec.prompt_template)))
+        self.module = template_module(str(find_template(spec.prompt_template)))
         self.few_shot = spec.few_shot
         self.pools: dict[str, list[Exemplar]] = {}
         if spec.few_shot:

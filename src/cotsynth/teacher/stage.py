@@ -32,6 +32,7 @@ from cotsynth.traces.verify import TraceVerdict
 
 # The last-line fallback would read a missing final answer out of the last step: not for teachers.
 _EXTRACT = ("boxed", "final_answer", "answer_is", "answer_colon", "hashes")
+MAX_JUDGED_LINES = 2_000  # a longer completion is rejected unlabelled: labelling costs per line
 
 
 @dataclass
@@ -64,6 +65,9 @@ def judge(problem: Problem, answer: Answer) -> tuple[TraceVerdict, bool, str | N
     """(verdict, answer right, predicted answer, steps, cot) of one answered sample."""
     content = answer.content or ""
     cot, steps = split_final(content)
+    if len(steps) > MAX_JUDGED_LINES:
+        reason = f"too long: {len(steps)} lines, more than the {MAX_JUDGED_LINES} judged"
+        return TraceVerdict(False, None, "teacher:answer+steps", reason), False, None, steps, cot
     labelled = label_steps(problem.graph, steps) if steps else None
     labels = labelled.labels if labelled else None
     step_labels = labels if labels and all(x is not None for x in labels) else None
@@ -131,8 +135,9 @@ class TeacherStage:
         meta: dict[str, Any] = {"teacher": {"model": self.spec.endpoint.model, "finish_reason": answer.finish_reason,
                                             "usage": usage}}
         if answer.failure is not None:
+            why = f" ({answer.detail})" if answer.failure == "invalid_response" and answer.detail else ""
             verdict = TraceVerdict(False, None, "teacher:request",
-                                   f"failed: {answer.failure} after {answer.attempts} attempts")
+                                   f"failed: {answer.failure} after {answer.attempts} attempts{why}")
             trace = Trace(problem, FREE, self.style, self.source, index, [], [], "", meta)
             return Sample(trace, verdict, answer)
         verdict, right, predicted, steps, cot = judge(problem, answer)

@@ -15,6 +15,8 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 
+from cotsynth.templating import environment
+
 from cotsynth.resources import resource_dir
 from cotsynth.tasks.base import Problem
 
@@ -49,7 +51,7 @@ class _Style:
 @lru_cache(maxsize=None)
 def _style(style: str) -> _Style:
     folder = resource_dir("templates") / "cot"
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), undefined=jinja2.StrictUndefined)
+    env = environment(loader=jinja2.FileSystemLoader(folder))
     module = env.get_template(f"{style}.j2").module
     macros = {m.name: m for m in env.parse(env.loader.get_source(env, f"{style}.j2")[0]).find_all(nodes.Macro)}
     return _Style(*(_as_format(macros[name]) or _called(getattr(module, name)) for name in ("preamble", "step")))

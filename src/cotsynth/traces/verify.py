@@ -51,7 +51,7 @@ def _verify_program(trace: Trace) -> TraceVerdict:
     problem = trace.problem
     if not trace.cot.strip():
         return TraceVerdict(False, None, "sandbox", "no program")
-    result = run_program(trace.cot, timeout_s=PROGRAM_TIMEOUT_S)
+    result = run_program(trace.cot, timeout_s=PROGRAM_TIMEOUT_S, trusted=True)  # rendered by cotsynth
     if not result.ok:
         return TraceVerdict(False, None, "sandbox", f"program failed: {result.reason}")
     lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]

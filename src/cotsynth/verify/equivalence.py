@@ -11,9 +11,12 @@ See docs/verification.md for the answer types and what each tier accepts.
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import sys
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +57,7 @@ _MATH_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "sqrt", "
                "neq", "cup", "cap", "text", "mathrm", "dfrac", "tfrac", "left", "right", "circ"}
 _PROSE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
 _ASSIGNMENT = re.compile(r"^\s*([A-Za-z](?:_\{?\w+\}?)?)\s*=\s*([^=<>]+)$")
+_BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
 
 
 @dataclass(frozen=True)
@@ -85,9 +89,16 @@ def check_answer(gold: str, pred: str | None, answer_type: str | None = None, *,
                  timeout_s: float | None = None) -> Verdict:
     """Whether `pred` states the same answer as `gold`, with the tier and the reason.
 
-    `answer_type` (one of `ANSWER_TYPES`; unknown or None means "auto") steers the comparison;
-    `tolerance` allows a relative numeric error; `ordered` overrides whether element order matters.
+    Both sides are bare *answers* (what `extract_answer` returns), not responses: an answer holding a
+    `\\boxed{}` that does not wrap all of it (`\\boxed{5} + 1`) is refused as unverifiable rather than
+    read by the box rule. `answer_type` (one of `ANSWER_TYPES`; unknown or None means "auto") steers
+    the comparison; `tolerance` (finite, >= 0) allows a relative numeric error; `ordered` overrides
+    whether element order matters; `timeout_s` is the symbolic budget of the whole verdict (a list's
+    elements share it).
     """
+    if tolerance is not None and (isinstance(tolerance, bool) or not isinstance(tolerance, (int, float))
+                                  or not math.isfinite(tolerance) or tolerance < 0):
+        raise ValueError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
     if pred is None or not isinstance(pred, str):
         return _verdict("unverifiable", "no answer found", "bounds")
     if not isinstance(gold, str):
@@ -96,8 +107,9 @@ def check_answer(gold: str, pred: str | None, answer_type: str | None = None, *,
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    verdict = _check_answer(gold, pred, answer_type, tolerance, ordered, timeout_s)
-    if not (verdict.status == "unverifiable" and verdict.method == "symbolic"):  # budget-dependent
+    context = _Context(tolerance, ordered, timeout_s if timeout_s is not None else default_timeout())
+    verdict = _check_answer(gold, pred, answer_type, context)
+    if not context.budget_dependent:  # an over-budget or crashed symbolic step may decide otherwise next time
         _CACHE.put(key, verdict)
     return verdict
 
@@ -107,43 +119,57 @@ class VerdictCache:
 
     In RL many samples share a gold answer and repeat a prediction; a hit costs a dict lookup.
     Verdicts are immutable and depend only on the key, except a symbolic `unverifiable` (over budget,
-    worker crash), which is never stored. Size: `COTSYNTH_VERIFY_CACHE` entries (default 4096; 0 off).
+    worker crash), which is never stored. Size: `COTSYNTH_VERIFY_CACHE` entries (default 4096; 0 off)
+    and at most `max_bytes` of key and verdict text (default 64 MiB), so huge rejected answers cannot
+    make 4,096 entries weigh gigabytes.
     """
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, max_bytes: int = 64 << 20):
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self.hits = self.misses = 0
-        self._entries: OrderedDict[tuple, Verdict] = OrderedDict()
+        self._entries: OrderedDict[tuple, tuple[Verdict, int]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: tuple) -> Verdict | None:
         if self.size <= 0:
             return None
         with self._lock:
-            verdict = self._entries.get(key)
-            if verdict is None:
+            entry = self._entries.get(key)
+            if entry is None:
                 self.misses += 1
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
-            return verdict
+            return entry[0]
 
     def put(self, key: tuple, verdict: Verdict) -> None:
         if self.size <= 0:
             return
+        weight = _weight(key, verdict)
+        if weight > self.max_bytes:
+            return
         with self._lock:
-            self._entries[key] = verdict
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            old = self._entries.pop(key, None)
+            self.bytes += weight - (old[1] if old else 0)
+            self._entries[key] = (verdict, weight)
+            while len(self._entries) > self.size or self.bytes > self.max_bytes:
+                self.bytes -= self._entries.popitem(last=False)[1][1]
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-            self.hits = self.misses = 0
+            self.hits = self.misses = self.bytes = 0
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _weight(key: tuple, verdict: Verdict) -> int:
+    """Bytes an entry holds: its strings (what grows with the answers) plus a fixed overhead."""
+    strings = [*key[:3], verdict.reason, verdict.gold_normalized, verdict.pred_normalized]
+    return 512 + sum(sys.getsizeof(s) for s in strings if isinstance(s, str))
 
 
 _CACHE = VerdictCache(int(os.environ.get("COTSYNTH_VERIFY_CACHE", "4096")))
@@ -154,20 +180,22 @@ def verdict_cache() -> VerdictCache:
     return _CACHE
 
 
-def _check_answer(gold: str, pred: str, answer_type: str | None, tolerance: float | None,
-                  ordered: bool | None, timeout_s: float | None) -> Verdict:
+def _check_answer(gold: str, pred: str, answer_type: str | None, context: _Context) -> Verdict:
     for who, text in (("gold", gold), ("prediction", pred)):
         problem = bounds_problem(text)
         if problem:
             return _verdict("unverifiable", f"{who} {problem}", "bounds")
-    context = _Context(tolerance, ordered, timeout_s if timeout_s is not None else default_timeout())
     g, p = strip_wrappers(gold), strip_wrappers(pred)
     if not p:
         return _verdict("unverifiable", "empty prediction", "bounds", g, p)
+    for who, text in (("gold", g), ("prediction", p)):
+        if _BOX.search(text):
+            return _verdict("unverifiable", f"{who} is a response, not an answer: a \\boxed{{}} inside it does "
+                            "not wrap all of it (extract_answer first)", "bounds", g, p)
     kind = answer_type if answer_type in ANSWER_TYPES else "auto"
     if kind == "auto":
         kind = _infer_type(g)
-    if kind == "float" and tolerance is None:
+    if kind == "float" and context.tolerance is None:
         context.tolerance = DEFAULT_FLOAT_TOLERANCE
     if kind == "boolean":
         return _compare_boolean(g, p)
@@ -176,7 +204,7 @@ def _check_answer(gold: str, pred: str, answer_type: str | None, tolerance: floa
     p = _stated(p)
     if kind in _ORDERED_TYPES:
         return _compare_sequence(clean_math(g), clean_math(p), context,
-                                 _ORDERED_TYPES[kind] if ordered is None else ordered)
+                                 _ORDERED_TYPES[kind] if context.ordered is None else context.ordered)
     return _compare_math(clean_math(g), clean_math(p), context)
 
 
@@ -187,9 +215,19 @@ def answers_match(gold: str, pred: str | None, answer_type: str | None = None, *
 
 @dataclass
 class _Context:
+    """One verdict's settings, and its symbolic budget: `timeout_s` from the first symbolic step on,
+    shared by every element of a list or set (six elements must not take six budgets)."""
+
     tolerance: float | None
     ordered: bool | None
     timeout_s: float
+    deadline: float | None = None
+    budget_dependent: bool = False
+
+    def remaining(self) -> float:
+        if self.deadline is None:
+            self.deadline = time.monotonic() + self.timeout_s
+        return self.deadline - time.monotonic()
 
 
 def _infer_type(gold: str) -> str:
@@ -449,5 +487,12 @@ def _symbolic(gold: str, pred: str, context: _Context) -> Verdict:
         return _verdict(status, reason, "algebra", gold, pred)
     from cotsynth.verify.worker_pool import shared_pool
 
-    status, reason = shared_pool().compare(gold, pred, context.timeout_s, trees=trees)
+    remaining = context.remaining()
+    if remaining <= 0:
+        context.budget_dependent = True
+        return _verdict("unverifiable", f"the verdict's {context.timeout_s:g} s symbolic budget is spent", "symbolic",
+                        gold, pred)
+    status, reason = shared_pool().compare(gold, pred, remaining, trees=trees)
+    if status == "unverifiable":
+        context.budget_dependent = True
     return _verdict(status, reason, "symbolic", gold, pred)

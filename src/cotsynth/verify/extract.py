@@ -1,14 +1,20 @@
-"""Find the final answer in a free-text completion.
+"""Find the final answer in a free-text completion (a *response*; see docs/verification.md for which
+functions take a response and which a bare answer).
 
-Strategies, tried in order (the last occurrence wins within one): a caller's regex, `\\boxed{...}`
-(nested braces), "Final answer", "The answer is", "Answer:", GSM8K's "####", and the last non-empty
-line. Only plain string scanning: no regex here can backtrack badly on a long completion.
+Strategies, tried in order (the last occurrence wins within one): a caller's regex, `\\boxed{...}`,
+"Final answer", "The answer is", "Answer:", GSM8K's "####", and the last non-empty line. The box rule
+is the ecosystem's (math-verify, the verl and TRL math rewards): the last *top-level* box is the
+answer and a box nested inside it is part of it (`\\boxed{\\boxed{5} + 1}` answers `\\boxed{5} + 1`);
+text outside it is reasoning. A hedge is no answer: top-level boxes that disagree (`\\boxed{7} or
+\\boxed{8}`) give None. Only plain string scanning: no regex here can backtrack badly on a long
+completion.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from cotsynth.verify.normalize import matching_close
 
@@ -29,6 +35,8 @@ def extract_answer(text: str | None, *, strategies: Sequence[str] = STRATEGIES,
     `strategies` picks and orders the built-in ones (see `STRATEGIES`); `pattern` is tried first,
     its group "answer" (or group 1, or the whole match) at its last match is the answer.
     """
+    if text is not None and not isinstance(text, str):
+        raise TypeError(f"extract_answer: text must be a str or None, got {type(text).__name__}")
     if not text:
         return None
     if pattern is not None:
@@ -40,6 +48,8 @@ def extract_answer(text: str | None, *, strategies: Sequence[str] = STRATEGIES,
             raise ValueError(f"unknown extraction strategy {strategy!r}; known: {', '.join(STRATEGIES)}")
         found = _boxed(text) if strategy == "boxed" else _last_line(text) if strategy == "last_line" \
             else _after_phrase(text, _PHRASES[strategy])
+        if found is _HEDGE:
+            return None
         if found:
             return found
     return None
@@ -55,22 +65,42 @@ def _by_pattern(text: str, pattern: re.Pattern[str]) -> str | None:
     return _tidy(last.group(1) if pattern.groups else last.group(0))
 
 
-def _boxed(text: str) -> str | None:
-    start = max(text.rfind(box + "{") for box in _BOXES)
-    if start < 0:
+_HEDGE: Any = object()  # top-level boxes that disagree: the response states no single answer
+
+
+def _boxed(text: str) -> Any:
+    """The last top-level box's content; None without a box; `_HEDGE` when top-level boxes disagree."""
+    found = top_level_boxes(text)
+    if not found:
         return None
-    brace = text.index("{", start)
-    end = matching_close(text, brace)
-    return _tidy(text[brace + 1:end]) if end is not None else None
+    stated = {_tidy(answer) for answer in found} - {None}  # an empty box states nothing
+    return _tidy(found[-1]) if len(stated) <= 1 else _HEDGE
 
 
-def _after_phrase(text: str, phrase: re.Pattern[str]) -> str | None:
+def top_level_boxes(text: str) -> list[str]:
+    """Contents of the boxes not nested in another box, in order (one left-to-right scan)."""
+    found, position = [], 0
+    while True:
+        starts = [(text.find(box + "{", position), box) for box in _BOXES]
+        starts = [(at, box) for at, box in starts if at >= 0]
+        if not starts:
+            return found
+        at, box = min(starts)
+        brace = at + len(box)
+        end = matching_close(text, brace)
+        if end is None:  # an unclosed box: nothing after it can be a top-level box either
+            return found
+        found.append(text[brace + 1:end])
+        position = end + 1
+
+
+def _after_phrase(text: str, phrase: re.Pattern[str]) -> Any:
     matches = list(phrase.finditer(text))
     if not matches:
         return None
     rest = text[matches[-1].end():]
     boxed = _boxed(rest)
-    if boxed:
+    if boxed:  # an answer, or the hedge sentinel
         return boxed
     return _tidy(rest.split("\n", 1)[0])
 

@@ -37,10 +37,25 @@ _UNICODE = str.maketrans({"−": "-", "–": "-", "×": r"\times ", "·": r"\cdo
                           "π": r"\pi ", "∞": r"\infty ", "√": r"\sqrt", "≤": r"\leq ", "≥": r"\geq "})
 
 
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾"
+_SUPERSCRIPT_RUN = re.compile(f"[{_SUPERSCRIPTS}]+")
+_FROM_SUPERSCRIPT = str.maketrans(_SUPERSCRIPTS, "0123456789+-()")
+
+
+def unicode_normal(text: str) -> str:
+    """NFKC, but superscripts first become powers: NFKC alone reads `10²` as `102` and `x²` as `x2`."""
+    text = _SUPERSCRIPT_RUN.sub(lambda m: "^{" + m.group(0).translate(_FROM_SUPERSCRIPT) + "}", text)
+    return unicodedata.normalize("NFKC", text)
+
+
 def bounds_problem(text: str) -> str | None:
-    """Why `text` is too big or too deep to look at, or None when it is within the caps."""
+    """Why `text` is too big or too deep to look at, or None when it is within the caps. Depth is
+    counted after normalization, where fullwidth brackets (`（`) have become brackets."""
     if len(text) > MAX_ANSWER_CHARS:
         return f"longer than {MAX_ANSWER_CHARS} characters"
+    text = unicode_normal(text)
+    if len(text) > 2 * MAX_ANSWER_CHARS:
+        return f"longer than {2 * MAX_ANSWER_CHARS} characters after Unicode normalization"
     depth = 0
     for char in text:
         if char in _OPEN:
@@ -55,7 +70,7 @@ def bounds_problem(text: str) -> str | None:
 def strip_wrappers(text: str) -> str:
     """Remove what surrounds an answer without changing it: `$..$`, `\\boxed{}`, `\\text{}`, a final period."""
     previous = None
-    text = unicodedata.normalize("NFKC", text).strip()
+    text = unicode_normal(text).strip()
     while text != previous:
         previous = text
         text = text.strip().rstrip(".").strip()
@@ -109,7 +124,7 @@ def compact(text: str) -> str:
 
 def canonical_text(text: str) -> str:
     """A plain-string answer (entity, action sequence) compared case- and spacing-insensitively."""
-    text = unicodedata.normalize("NFKC", text).casefold()
+    text = unicode_normal(text).casefold()
     text = text.strip().strip("\"'`").strip()
     text = re.sub(r"[.!?;]+$", "", text)
     return re.sub(r"\s+", " ", text).strip()

@@ -28,6 +28,14 @@ _LATEX_UNIT = re.compile(r"^(.*?\d)\s*\\(?:text|mathrm|textrm|mbox|rm)\s*\{\s*([
 _CURRENCY = re.compile(r"^(?:\\\$|\$|€|£)\s*")
 _CONNECTIVES = {"or", "and", "to", "plus", "minus", "times", "over", "divided", "by", "of", "than",
                 "more", "less", "not", "is", "equals", "per", "mod", "and", "with"}
+# Words after a number that change its value (scale) or deny it: never read as a unit.
+_SCALES = {"hundred": 100, "hundreds": 100, "thousand": 10**3, "thousands": 10**3, "million": 10**6,
+           "millions": 10**6, "billion": 10**9, "billions": 10**9, "trillion": 10**12, "dozen": 12, "dozens": 12,
+           "gross": 144, "score": 20}
+_POWERS = {"squared": 2, "cubed": 3}
+_NOT_UNITS = {"wrong", "incorrect", "false", "no", "none", "maybe", "perhaps", "possibly", "probably",
+              "approximately", "approx", "about", "around", "roughly", "nearly", "almost", "ish", "or", "either",
+              "unknown", "undefined", "invalid", "times", "percent", "plus", "minus", "over", "not"}
 _ARITHMETIC = re.compile(r"^[\d\s.+\-*/^()]+$")
 _LATEX_ARITHMETIC = ((r"\times", "*"), (r"\cdot", "*"), (r"\div", "/"), ("{", "("), ("}", ")"))
 
@@ -60,9 +68,20 @@ def read_number(text: str) -> Numeric | None:
     if unit and not (set(unit.group(2).lower().split()) & _CONNECTIVES):
         inner = _value(unit.group(1).strip())
         if inner is not None:
-            return Numeric(inner, unit=" ".join(unit.group(2).lower().split()))
+            return _with_words(inner, unit.group(2).lower().split())
     value = _value(text)
     return Numeric(value) if value is not None else None
+
+
+def _with_words(value: Fraction, words: list[str]) -> Numeric | None:
+    """`5 million` is 5000000, `2 squared` is 4, `12 dozen eggs` is 144 eggs; `5 wrong` is no number."""
+    if words[0] in _SCALES:
+        value, words = value * _SCALES[words[0]], words[1:]
+    elif words[0] in _POWERS:
+        value, words = value ** _POWERS[words[0]], words[1:]
+    if any(word in _NOT_UNITS or word in _SCALES or word in _POWERS for word in words):
+        return None
+    return Numeric(value, unit=" ".join(words))
 
 
 def _value(text: str) -> Fraction | None:

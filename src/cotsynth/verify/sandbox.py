@@ -1,14 +1,26 @@
-"""Run an untrusted Python program (a `code` trace) and capture what it prints, contained.
+"""Run a Python program (a `code` trace) and capture what it prints, contained.
 
-Layers: bubblewrap (read-only root, private /tmp, no network, own PID/IPC/UTS namespaces, dies with
-us), rlimits (CPU, address space, processes, file size, open files, no core dumps), a wall-time kill
-from this process, a fresh temp working directory, an empty environment and an output cap. As root,
-RLIMIT_NPROC does not bind, so a pids cgroup caps the process count when one can be created.
-What could not be set up is said once on stderr and in `ExecResult.isolation` (for the manifest).
+Untrusted programs (teacher-written) run only under bubblewrap: a read-only root, a private /tmp
+(a size-capped tmpfs whose RAM counts against `memory_mb`), secrets hidden (/etc/shadow,
+/etc/gshadow, /root and $HOME, the interpreter's own folders bound back read-only), own user/PID/
+net/IPC/UTS/cgroup namespaces (the caller is not visible, so cannot be signalled; when the program's
+PID 1 ends every process it left behind dies with the namespace), every capability dropped when we
+are root (else root in the sandbox could remount / read-write), `--die-with-parent`. Without
+bubblewrap an untrusted program is refused (`SandboxUnavailable` names the missing piece).
+cotsynth's own programs (`trusted=True`, rendered from a step graph) may run in the fallback: new
+PID, mount and network namespaces through util-linux `unshare` where it works, rlimits, a killed
+process group and PR_SET_PDEATHSIG; its filesystem is NOT read-only there.
+Both modes: rlimits (CPU, address space, processes, file size, open files, no core dumps), a
+wall-time SIGKILL of the process group, a fresh temp working directory removed in `finally`, an
+empty environment and an output cap; as root a pids cgroup caps the process count (RLIMIT_NPROC does
+not bind root). Not contained: CPU time shared with the host (bounded by the rlimit and the wall
+time), reads of world-readable files, kernel exploits. What could not be set up is said once on
+stderr and in `ExecResult.isolation`.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
 import select
@@ -24,11 +36,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_PROCESSES = 32
-_BWRAP_BASE = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-               "--unshare-all", "--die-with-parent", "--new-session"]
+_BWRAP_BASE = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all", "--die-with-parent",
+               "--new-session"]
 _SANDBOX_DIR = "/tmp/work"
-_UNSHARE = ["unshare", "--user", "--map-root-user", "--net", "--"]
+_UNSHARE = ["unshare", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc", "--net", "--ipc", "--uts"]
+_USERNS = ["--user", "--map-root-user"]  # needed by a non-root caller to create the other namespaces
 _PIDS_CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
+_PREFIX = "cotsynth-sbx-"  # temp dirs and cgroups: `<prefix><owner pid>-<random>`, swept once the owner is gone
+_SECRET_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers")
+_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded here: a forked child must not dlopen
+_PR_SET_PDEATHSIG = 1
+
+
+class SandboxUnavailable(RuntimeError):
+    """An untrusted program was asked to run where bubblewrap cannot isolate it."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +71,7 @@ class ExecResult:
 class _Isolation:
     bwrap: bool
     missing: tuple[str, ...]
-    unshare: bool = False  # fallback: util-linux `unshare` gives a user + network namespace
+    unshare: bool = False  # fallback: util-linux `unshare` gives PID, mount, network, IPC, UTS namespaces
 
     def describe(self, pids_cgroup: bool) -> dict[str, object]:
         missing = list(self.missing)
@@ -58,9 +79,10 @@ class _Isolation:
             missing.append("process-count limit (running as root and no pids cgroup available)")
         return {
             "method": "bubblewrap+rlimits" if self.bwrap else "unshare+rlimits" if self.unshare else "rlimits",
-            "namespaces": "user,pid,net,ipc,uts,cgroup" if self.bwrap else "user,net" if self.unshare else "none",
+            "namespaces": "user,pid,net,ipc,uts,cgroup" if self.bwrap else "pid,mount,net,ipc,uts" if self.unshare
+            else "none",
             "network": "blocked" if self.bwrap or self.unshare else "NOT blocked",
-            "filesystem": "read-only root, private /tmp" if self.bwrap else "NOT read-only",
+            "filesystem": "read-only root, private /tmp, secrets hidden" if self.bwrap else "NOT read-only",
             "process_limit": "pids cgroup" if pids_cgroup else "RLIMIT_NPROC",
             "missing": missing,
         }
@@ -86,12 +108,16 @@ def _probe(allow_bwrap: bool = True) -> _Isolation:
     problem = _works([shutil.which("bwrap") or "bwrap", *_BWRAP_BASE, "true"]) if allow_bwrap else "disabled"
     if problem is None:
         return _Isolation(True, ())
-    missing = [f"bubblewrap {problem} (install: apt-get install -y bubblewrap): read-only filesystem "
-               "and PID namespace missing"]
-    unshare = _works(_UNSHARE + ["true"]) is None
+    missing = [f"bubblewrap {problem} (install: apt-get install -y bubblewrap): read-only filesystem, hidden "
+               "secrets and dropped capabilities missing"]
+    unshare = _works(_unshare_prefix() + ["true"]) is None
     if not unshare:
-        missing.append("network isolation (no user namespaces for unshare either)")
+        missing.append("PID, mount and network namespaces (util-linux `unshare` cannot create them here)")
     return _Isolation(False, tuple(missing), unshare)
+
+
+def _unshare_prefix() -> list[str]:
+    return [*_UNSHARE, *([] if os.geteuid() == 0 else _USERNS), "--"]
 
 
 def _works(command: list[str]) -> str | None:
@@ -109,36 +135,79 @@ def _works(command: list[str]) -> str | None:
 
 def run_program(code: str, timeout_s: float = 5.0, *, memory_mb: int = 512, cpu_s: int | None = None,
                 max_output: int = 64 * 1024, max_file_mb: int = 16, python: str | None = None,
-                use_bwrap: bool = True) -> ExecResult:
+                use_bwrap: bool = True, trusted: bool = False) -> ExecResult:
     """Run `code` with `python -I` in the sandbox and return what happened, never raising for its sake.
 
-    `use_bwrap=False` forces the fallback (what a machine without bubblewrap gets), for tests.
+    `trusted=False` (a program cotsynth did not write) requires bubblewrap and raises
+    `SandboxUnavailable` without it. `use_bwrap=False` forces the fallback (what a machine without
+    bubblewrap gets), for tests. Under bubblewrap `memory_mb` covers the program's address space and
+    its RAM-backed /tmp together (a quarter for /tmp, see `_memory_split`).
     """
     isolation = isolation_available() if use_bwrap else _probe(allow_bwrap=False)
-    workdir = Path(tempfile.mkdtemp(prefix="cotsynth-sbx-"))
-    cgroup = _PidsCgroup.create() if os.geteuid() == 0 else None
+    if not isolation.bwrap and not trusted:
+        raise SandboxUnavailable("refusing to run an untrusted program without isolation: "
+                                 + "; ".join(isolation.missing))
+    _sweep_leftovers()
+    workdir = cgroup = None
     try:
+        workdir = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
+        cgroup = _PidsCgroup.create() if os.geteuid() == 0 else None
         (workdir / "main.py").write_text(code, encoding="utf-8")
         interpreter = python or sys.executable
+        address_mb, tmp_mb = _memory_split(memory_mb) if isolation.bwrap else (memory_mb, 0)
         if isolation.bwrap:
-            command = ["bwrap", *_BWRAP_BASE, *_rebind_under_tmp(interpreter),
-                       "--bind", str(workdir), _SANDBOX_DIR, "--chdir", _SANDBOX_DIR,
+            command = ["bwrap", *_BWRAP_BASE, "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
+                       *_hide_secrets(interpreter), "--bind", str(workdir), _SANDBOX_DIR, "--chdir", _SANDBOX_DIR,
+                       *(["--cap-drop", "ALL"] if os.geteuid() == 0 else []),
                        interpreter, "-I", "-B", f"{_SANDBOX_DIR}/main.py"]
         else:
-            prefix = _UNSHARE if isolation.unshare else []
+            prefix = _unshare_prefix() if isolation.unshare else []
             command = [*prefix, interpreter, "-I", "-B", str(workdir / "main.py")]
         processes = MAX_PROCESSES if cgroup is not None else _user_task_count() + MAX_PROCESSES
-        limits = _Limits(cpu_s or max(1, int(timeout_s) + 1), memory_mb, max_file_mb, processes, cgroup)
+        limits = _Limits(cpu_s or max(1, int(timeout_s) + 1), address_mb, max_file_mb, processes, cgroup)
         proc = subprocess.Popen(command, cwd=workdir, env={}, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 preexec_fn=limits.apply, start_new_session=True)
-        stdout, stderr, outcome = _collect(proc, timeout_s, max_output)
-        info = isolation.describe(cgroup is not None)
+        try:
+            stdout, stderr, outcome = _collect(proc, timeout_s, max_output)
+        finally:
+            _kill_group(proc)  # whatever it left in its group goes with it
+            if proc.returncode is None:
+                proc.wait()
+        info = isolation.describe(cgroup is not None) | {"tmp_mb": tmp_mb}
         return _result(proc.returncode, stdout, stderr, outcome, info, max_output)
     finally:
         if cgroup is not None:
             cgroup.destroy()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _memory_split(memory_mb: int) -> tuple[int, int]:
+    """(address-space MB, /tmp tmpfs MB): the tmpfs is RAM, so both share `memory_mb`."""
+    tmp_mb = max(1, memory_mb // 4)
+    return memory_mb - tmp_mb, tmp_mb
+
+
+def _hide_secrets(interpreter: str) -> list[str]:
+    """bwrap arguments hiding password hashes and home folders (root reads them despite file modes),
+    then binding back, read-only, the interpreter's folders that live under a hidden or tmpfs one."""
+    args: list[str] = []
+    for secret in _SECRET_FILES:
+        if os.path.lexists(secret):
+            args += ["--ro-bind", "/dev/null", secret]
+    homes = sorted({h for h in ("/root", os.path.expanduser("~"), "/home") if h not in ("/", "") and os.path.isdir(h)})
+    for home in homes:
+        args += ["--tmpfs", home]
+    hidden = ("/tmp", *homes)
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(interpreter).resolve().parent.parent),
+             str(Path(interpreter).parent.parent)}
+    for path in sorted(paths):
+        if any(path == h or path.startswith(h.rstrip("/") + "/") for h in hidden) and os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    for home in homes:
+        args += ["--remount-ro", home]
+    return args
 
 
 def _user_task_count() -> int:
@@ -156,15 +225,30 @@ def _user_task_count() -> int:
     return count
 
 
-def _rebind_under_tmp(interpreter: str) -> list[str]:
-    """`--tmpfs /tmp` hides a venv or Python living under /tmp: bind those back, read-only."""
-    paths = {sys.prefix, sys.base_prefix, str(Path(interpreter).resolve().parent.parent),
-             str(Path(interpreter).parent.parent)}
-    binds = []
-    for path in sorted(paths):
-        if path == "/tmp" or path.startswith("/tmp/"):
-            binds += ["--ro-bind", path, path]
-    return binds
+def _owner_gone(name: str) -> bool:
+    """Whether the process that made `<prefix><pid>-...` has exited (a SIGKILLed caller runs no `finally`)."""
+    pid = name[len(_PREFIX):].split("-", 1)[0]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    return not os.path.exists(f"/proc/{pid}")
+
+
+_swept = False
+
+
+def _sweep_leftovers() -> None:
+    """Once per process: remove temp dirs and cgroups whose owning process died without cleaning up."""
+    global _swept
+    if _swept:
+        return
+    _swept = True
+    for entry in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*"):
+        if _owner_gone(entry.name):
+            shutil.rmtree(entry, ignore_errors=True)
+    for root in _PIDS_CGROUP_ROOTS:
+        for entry in Path(root).glob(f"{_PREFIX}*") if os.path.isdir(root) else ():
+            if _owner_gone(entry.name):
+                _PidsCgroup(entry).destroy()
 
 
 @dataclass
@@ -176,6 +260,7 @@ class _Limits:
     cgroup: "_PidsCgroup | None"
 
     def apply(self) -> None:  # runs in the child before the new program starts: syscalls only
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # dies with the thread that started it
         if self.cgroup is not None:
             self.cgroup.enter()
         memory = self.memory_mb * 1024 * 1024
@@ -197,13 +282,13 @@ class _PidsCgroup:
         for root in _PIDS_CGROUP_ROOTS:
             if not Path(root, "pids.max").exists() and not Path(root, "cgroup.procs").exists():
                 continue
-            path = Path(root, f"cotsynth-sbx-{uuid.uuid4().hex[:12]}")
+            path = Path(root, f"{_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}")
             try:
                 path.mkdir()
                 (path / "pids.max").write_text(str(MAX_PROCESSES))
                 return cls(path)
             except OSError:
-                shutil.rmtree(path, ignore_errors=True) if path.exists() else None
+                cls(path).destroy() if path.exists() else None
         return None
 
     def enter(self) -> None:

@@ -1,0 +1,40 @@
+"""The one way cotsynth builds a jinja2 environment: sandboxed, strict about undefined names.
+
+Templates are data a user can supply (a teacher prompt, soon family files), so none may reach
+Python internals: `SandboxedEnvironment` refuses `__globals__`, `__subclasses__` and the like at render
+time (`jinja2.sandbox.SecurityError`), which `{{ cycler.__init__.__globals__.os.system(...) }}` needs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+
+def environment(**options: Any) -> SandboxedEnvironment:
+    """A sandboxed environment; `options` as for `jinja2.Environment` (undefined defaults to strict)."""
+    options.setdefault("undefined", jinja2.StrictUndefined)
+    return SandboxedEnvironment(**options)
+
+
+@lru_cache(maxsize=None)
+def template_module(path: str) -> Any:
+    """A template file's macros (a teacher prompt defines `system` and `user`)."""
+    env = environment(loader=jinja2.FileSystemLoader(str(Path(path).parent)))
+    return env.get_template(Path(path).name).module
+
+
+def check_template(path: Path) -> None:
+    """Render a teacher prompt's two macros once on a blank problem, so a broken or unsafe template
+    (one reaching for Python internals: `jinja2.sandbox.SecurityError`) is a config error, not a crash
+    mid-run."""
+    module = template_module(str(path))
+    for name in ("system", "user"):
+        if not callable(getattr(module, name, None)):
+            raise jinja2.TemplateError(f"defines no `{name}` macro")
+    module.system()
+    module.user("", [])
