@@ -31,43 +31,24 @@ MAX_DRAWS = 1000
 _ALLOWED_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 _TRANSLATE = str.maketrans({"×": "*", "·": "*", "÷": "/", "−": "-", "–": "-"})
 
-_SEARCH = '''numbers = {numbers}
+_STEPS = '''from fractions import Fraction
+
+numbers = {numbers}
 target = {target}
-ops = "{ops}"
-failed = set()
 
 
-def solve(items):
-    """Combine two items at a time (positive integer results only) until one equals the target."""
-    if len(items) == 1:
-        return items[0][1] if items[0][0] == target else None
-    key = tuple(sorted(value for value, _ in items))
-    if key in failed:
-        return None
-    for i, (a, ta) in enumerate(items):
-        for j, (b, tb) in enumerate(items):
-            if i == j:
-                continue
-            rest = [item for k, item in enumerate(items) if k not in (i, j)]
-            options = []
-            if "+" in ops and i < j:
-                options.append((a + b, "+"))
-            if "*" in ops and i < j:
-                options.append((a * b, "*"))
-            if "-" in ops and a > b:
-                options.append((a - b, "-"))
-            if "/" in ops and a % b == 0:
-                options.append((a // b, "/"))
-            for value, op in options:
-                found = solve(rest + [(value, f"({{ta}} {{op}} {{tb}})")])
-                if found:
-                    return found
-    failed.add(key)
-    return None
+def combine(x, op, y):
+    """One step: the value and the expression of `x op y` (x and y are (value, expression) pairs)."""
+    value = {{"+": x[0] + y[0], "-": x[0] - y[0], "*": x[0] * y[0], "/": x[0] / y[0]}}[op]
+    return value, f"({{x[1]}} {{op}} {{y[1]}})"
 
 
-print(solve([(n, str(n)) for n in numbers]))
+given = [(Fraction(n), str(n)) for n in numbers]
+{steps}
+assert {result}[0] == target, "the steps do not reach the target"
+print({result}[1][1:-1])
 '''
+
 
 
 @register
@@ -92,13 +73,12 @@ class Countdown(TaskFamily):
         graph = expression_graph(tree)
         result = graph.node(graph.result)
         graph.nodes[-1] = replace(result, attrs={"numbers": numbers, "target": target})
-        ops = "".join(knobs["ops"])
         return Generated(
             variables={"numbers": numbers, "target": target, "ops": list(knobs["ops"]),
                        "numbers_text": ", ".join(str(n) for n in numbers)},
             answer=tree.text(),
             graph=graph,
-            program=_SEARCH.format(numbers=numbers, target=target, ops=ops),
+            program=_program(graph, numbers, target),
             knobs={"target": target},
         )
 
@@ -185,3 +165,19 @@ class Countdown(TaskFamily):
             elif not isinstance(node, ast.operator):
                 return False  # unary minus, powers, floats, names: not in the game
         return value == facts["target"] and Counter(used) == Counter(facts["numbers"])
+
+
+def _program(graph: StepGraph, numbers: list[int], target: int) -> str:
+    """The fine trace as a program: each step combines two given numbers (by their place in the
+    list) or earlier results, as the graph does, and the expression is built alongside its value."""
+    unused = list(range(len(numbers)))
+
+    def operand(text: str) -> str:
+        if text.startswith(REF):
+            return text[1:]
+        place = next(k for k in unused if numbers[k] == int(text))
+        unused.remove(place)
+        return f"given[{place}]"
+
+    steps = [f'{n.id} = combine({operand(n.inputs[0])}, "{_SYMBOL[n.op]}", {operand(n.inputs[1])})' for n in graph.nodes]
+    return _STEPS.format(numbers=numbers, target=target, steps="\n".join(steps), result=graph.result)
