@@ -43,6 +43,9 @@ class TaskSpec(_Strict):
     knobs: dict[str, Any] = Field(default_factory=dict)
     templates: list[str] | None = Field(default=None, min_length=1)
     name: str | None = Field(default=None, description="task key; defaults to the family name")
+    traces: list[SymbolicTraces] | None = Field(
+        default=None, min_length=1, description="this task's symbolic traces, instead of the pipeline's `traces`"
+    )
 
     @property
     def key(self) -> str:
@@ -57,6 +60,10 @@ class SymbolicTraces(_Strict):
     style: Annotated[list[Literal[STYLES]], BeforeValidator(_as_list)] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["steps"], min_length=1
     )
+    negatives: int = Field(0, ge=0, le=16, description="error-injected fine traces per problem and style (PRM)")
+
+
+TaskSpec.model_rebuild()
 
 
 class Endpoint(_Strict):
@@ -95,10 +102,25 @@ class TeacherTraces(_Strict):
 TraceSpec = Annotated[SymbolicTraces | TeacherTraces, Field(discriminator="source")]
 
 
+class SftOptions(_Strict):
+    include_unverified: bool = Field(
+        False, description="also unverified traces (teacher `keep: all`/`best`), each ending in its own predicted "
+                           "answer; error-injected negatives never enter sft"
+    )
+
+
+class PrmOptions(_Strict):
+    stop_at_first_error: bool = Field(
+        False, description="cut each row after its first False step (Math-Shepherd style: later steps unlabelled)"
+    )
+
+
 class OutputConfig(_Strict):
     dir: str
     shard_rows: int = Field(50_000, gt=0)
     formats: list[Literal["sft", "rl", "prm"]] = Field(default_factory=list)
+    sft: SftOptions = Field(default_factory=SftOptions)
+    prm: PrmOptions = Field(default_factory=PrmOptions)
     answer_format: Literal["boxed", "answer_line"] = "boxed"
     license: str = "apache-2.0"
 
@@ -107,7 +129,7 @@ class PipelineConfig(_Strict):
     name: str = Field(min_length=1)
     seed: int = Field(0, ge=0)
     tasks: list[TaskSpec] = Field(min_length=1)
-    traces: list[TraceSpec] = Field(min_length=1)
+    traces: list[TraceSpec] = Field(default_factory=list, description="every task's, unless it sets its own")
     splits: SplitsConfig = Field(default_factory=SplitsConfig)
     diversity: DiversityConfig = Field(default_factory=DiversityConfig)
     output: OutputConfig
@@ -115,6 +137,18 @@ class PipelineConfig(_Strict):
     def knob_settings(self, task_index: int) -> dict[str, Any]:
         spec = self.tasks[task_index]
         return resolve_knobs(tasks.get(spec.family).knobs, spec.knobs)
+
+    def traces_for(self, task_index: int) -> list[TraceSpec]:
+        """A task's trace entries: its own (symbolic) `traces` when it sets them, else the pipeline's."""
+        own = self.tasks[task_index].traces
+        return list(own) if own is not None else list(self.traces)
+
+    def all_traces(self) -> list[TraceSpec]:
+        """Every trace entry of the run, the pipeline's first, each once."""
+        found = list(self.traces)
+        for spec in self.tasks:
+            found += [t for t in spec.traces or [] if t not in found]
+        return found
 
     def canonical(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -158,15 +192,22 @@ def _semantic_problems(config: PipelineConfig) -> list[str]:
             unknown = [t for t in spec.templates if t not in known and f"{family.name}/{t}" not in known]
             if unknown:
                 problems.append(f"tasks[{i}].templates: unknown template(s) {unknown}; known: {sorted(known)}")
-        for j, trace in enumerate(config.traces):
+        if spec.traces is None and not config.traces:
+            problems.append(f"tasks[{i}].traces: no trace entries; set `traces` for the pipeline or for this task")
+        own = spec.traces is not None
+        for j, trace in enumerate(config.traces_for(i)):
             if trace.source != "symbolic":
                 continue
+            where = f"tasks[{i}].traces[{j}]" if own else f"traces[{j}]"
             missing = [g for g in trace.granularity if g not in family.granularities]
             if missing:
                 problems.append(
-                    f"traces[{j}].granularity: family {family.name!r} has no {missing} granularity "
-                    f"(it has {list(family.granularities)})"
+                    f"{where}.granularity: family {family.name!r} has no {missing} granularity "
+                    f"(it has {list(family.granularities)}); give this task its own `traces`"
                 )
+            if trace.negatives and not _has_negatives(config, i):
+                problems.append(f"{where}.negatives: family {family.name!r} has no error model for negatives "
+                                f"(see docs/traces.md); give this task its own `traces` without negatives")
     for j, trace in enumerate(config.traces):
         if trace.source == "teacher":
             from cotsynth.teacher.prompt import find_template
@@ -176,6 +217,18 @@ def _semantic_problems(config: PipelineConfig) -> list[str]:
             except FileNotFoundError as err:
                 problems.append(f"traces[{j}].prompt_template: {err}")
     return problems
+
+
+def _has_negatives(config: PipelineConfig, task_index: int) -> bool:
+    from cotsynth.traces.negatives import supports_negatives
+
+    spec = config.tasks[task_index]
+    family = tasks.get(spec.family)
+    try:
+        sample = family.build(config.seed, spec.key, 0, config.knob_settings(task_index), family.templates(spec.templates))
+    except (KnobError, ValueError):
+        return True  # reported by the knob checks
+    return supports_negatives(family.name, sample)
 
 
 def parse_config(data: Any, overrides: dict[str, Any] | None = None) -> PipelineConfig:

@@ -148,7 +148,7 @@ class RayExecutor:
 
         # Teacher stages wait on the network: fractional CPUs, or a pool claiming every CPU can hang
         # (ray#44687); each actor keeps its share of max_concurrency in flight.
-        teacher = any(t.source == "teacher" for t in config.traces)
+        teacher = any(t.source == "teacher" for t in config.all_traces())
         actors = self._pool(num_cpus=0.25 if teacher else 1)
         config_json = ray.put(json.dumps(_absolute_paths(config)))
         driver_node = ray.get_runtime_context().get_node_id()

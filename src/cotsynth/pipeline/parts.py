@@ -70,11 +70,13 @@ class Parts:
         table = read_arrow(part_path(self.out_dir, unit, f"{kind}.arrow"))
         return table.select(columns) if columns else table
 
-    def record_counts(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per problem, its rows in data/ (and sft) and its rows with step labels (prm)."""
-        tables = [self.read(u, "problems", ["n_records", "n_step_records"]) for u in self.units]
-        both = pa.concat_tables(tables)
-        return tuple(np.asarray(both.column(c), np.int64) for c in ("n_records", "n_step_records"))
+    COUNTS = ("n_records", "n_step_records", "n_sft_records")
+
+    def record_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per problem, its rows in data/, its rows with step labels (prm) and its sft rows."""
+        tables = [self.read(u, "problems", list(self.COUNTS)) for u in self.units]
+        counts = pa.concat_tables(tables)
+        return tuple(np.asarray(counts.column(c), np.int64) for c in self.COUNTS)
 
     def compact_problems(self) -> pa.Table:
         """Every problem's compact columns, in unit order, as heap memory (no part stays mapped)."""

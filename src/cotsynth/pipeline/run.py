@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cotsynth.config import PipelineConfig
 from cotsynth.diversity import DiversityReport, dedup, render_summary, select
@@ -39,6 +40,7 @@ from cotsynth.pipeline.stages import UnitResult
 from cotsynth.pipeline.units import WorkUnit, plan_units
 from cotsynth.schema import RECORD_SCHEMA, dumps
 from cotsynth.splits import assign, leakage
+from cotsynth.traces.negatives import SOURCE as NEGATIVE
 
 TEACHER_CACHE = ".cotsynth-cache"  # teacher answers; outlives the run and --overwrite
 
@@ -158,7 +160,7 @@ def _finalize(
     stats = [json.loads(part_path(out_dir, u, "stats.json").read_text()) for u in units]
     drops = [d for s in stats for d in s["drops"]]
     parts = Parts(out_dir, units)
-    n_records, n_step_records = parts.record_counts()
+    n_records, n_step_records, n_sft_records = parts.record_counts()
     # Not bound here: inside settle_problems a filtered table replaces the input instead of joining it.
     settled = settle_problems(config, parts.compact_problems(), parts.signatures)
     drops.extend(settled.drops)
@@ -178,22 +180,25 @@ def _finalize(
         split_counts[split] = {
             "problems": int(here.sum()),
             "data": rows,
-            "sft": rows,  # one sft row per record
+            "sft": int(n_sft_records[here].sum()),
             "rl": int((n_records[here] > 0).sum()),
             "prm": int(n_step_records[here].sum()),
         }
     for part in imap(report_part, _report_inputs(config, parts, split_code, n_records)):
         diversity.merge(part)
     diversity.start_samples(imap)
-    files = _write_shards(config, parts, split_code, n_records, n_step_records, split_counts)
+    files = _write_shards(config, parts, split_code, (n_records, n_step_records, n_sft_records), split_counts)
     report = diversity.finish(out_dir)
+    report["leakage"] = global_counts["leakage"]
+    if any(t.source == "symbolic" and "coarse" in t.granularity for t in config.all_traces()):
+        report["granularity"] = coarse_overlap(settled.problems)
     write_text_atomic(out_dir / "report.json", json.dumps(report, indent=2, sort_keys=True) + "\n")
     write_text_atomic(out_dir / "drops.jsonl", "".join(dumps(d) + "\n" for d in drops))
 
     seconds: Counter[str] = Counter()
     for s in stats:
         seconds.update(s["seconds"])
-    drop_reasons = Counter(f"{d['stage']}: {d['reason'].split(':')[0]}" for d in drops)
+    drop_reasons = Counter(f"{d['stage']}: {reason_kind(d['reason'])}" for d in drops)
     manifest = {
         "status": "complete",
         "name": config.name,
@@ -221,6 +226,23 @@ def _finalize(
 
         manifest["counts"]["teacher"] = aggregate(config, stats)
     return manifest, report
+
+
+def reason_kind(reason: str) -> str:
+    """A drop reason without its particulars: `wrong answer`, `failed: connection_refused`."""
+    head, _, rest = reason.partition(":")
+    if head == "failed":  # a teacher request that never answered: its failure kind is the reason
+        return f"failed: {rest.split()[0]}" if rest.split() else head
+    return head
+
+
+def coarse_overlap(problems: pa.Table) -> dict[str, Any]:
+    """Among the kept problems with 3 or more fine steps, the share whose coarse trace restates the
+    fine one step for step (each family groups fine steps into subgoals so that this is rare)."""
+    long = np.asarray(problems.column("complexity")) >= 3
+    same = np.asarray(problems.column("coarse_is_fine"))[long]
+    return {"problems_with_3_fine_steps": int(long.sum()),
+            "coarse_equals_fine_share": round(float(same.mean()), 4) if len(same) else 0.0}
 
 
 @dataclass
@@ -272,7 +294,8 @@ def settle_problems(
     splits = [s for s, keep in zip(splits, chosen) if keep]
     counts = {
         "dedup": {"kept_problems": after_dedup, "dropped_problems": generated - after_dedup},
-        "leakage": {"moved": settled["moved"], "dropped": settled["dropped"], "policy": settled["policy"]},
+        "leakage": {"moved": settled["moved"], "dropped": settled["dropped"], "policy": settled["policy"],
+                    "by_problem_key": settled["by_problem_key"]},
         "select": {"kept_problems": problems.num_rows, "dropped_problems": len(chosen) - problems.num_rows},
     }
     return Settled(problems, rows, splits, drops, counts, dedup_reasons)
@@ -310,23 +333,38 @@ def _report_inputs(config: PipelineConfig, parts: Parts, split_code: np.ndarray,
         )
 
 
+def _count_contents(counts: dict[str, int], view: str, rows: pa.Table) -> None:
+    """What a split's rows are made of, for the card: verified records and error-injected negatives
+    among the data rows, and the False step labels of the prm rows."""
+    if view == "data":
+        counts["data_verified"] = counts.get("data_verified", 0) + int(pc.sum(rows.column("verified")).as_py() or 0)
+        negatives = pc.sum(pc.equal(rows.column("source"), NEGATIVE)).as_py() or 0
+        counts["data_negatives"] = counts.get("data_negatives", 0) + int(negatives)
+    elif view == "prm":
+        labels = pc.list_flatten(rows.column("labels"))
+        counts["prm_labels"] = counts.get("prm_labels", 0) + len(labels)
+        counts["prm_false_labels"] = counts.get("prm_false_labels", 0) + int(pc.sum(pc.invert(labels)).as_py() or 0)
+
+
 def _write_shards(
     config: PipelineConfig,
     parts: Parts,
     split_code: np.ndarray,
-    n_records: np.ndarray,
-    n_step_records: np.ndarray,
+    counts_per_problem: tuple[np.ndarray, np.ndarray, np.ndarray],
     split_counts: dict[str, dict[str, int]],
 ) -> dict[str, list[str]]:
     """Stream every unit's records and view rows into the split shards; each problem's rows take its
-    split code (rows per problem: n_records for data and sft, n_step_records for prm, one for rl)."""
+    split code (rows per problem: n_records for data, n_sft_records for sft, n_step_records for prm,
+    one for rl)."""
+    n_records, n_step_records, n_sft_records = counts_per_problem
     out_dir = parts.out_dir
     views = ["data", *config.output.formats]
     schemas = {"data": RECORD_SCHEMA} | {v: VIEW_SCHEMAS[v] for v in config.output.formats}
-    writers = {
+    writers = {  # an empty split of a view gets no shard (a 0-row shard breaks datasets.load_dataset)
         (view, split): ShardWriter(out_dir / view, split, schemas[view], counts[view], config.output.shard_rows)
         for split, counts in split_counts.items()
         for view in views
+        if counts[view]
     }
     rl_index: Counter[str] = Counter()
     split_field = RECORD_SCHEMA.get_field_index("split")
@@ -336,7 +374,7 @@ def _write_shards(
         per_record = np.repeat(codes, counts)
         per_row = {
             "data": per_record,
-            "sft": per_record,
+            "sft": np.repeat(codes, n_sft_records[here]),
             "rl": codes[counts > 0],
             "prm": np.repeat(codes, n_step_records[here]),
         }
@@ -350,7 +388,10 @@ def _write_shards(
         for split in split_counts:
             code = SPLITS.index(split)
             for view, table in tables.items():
+                if (view, split) not in writers:
+                    continue
                 rows = table.filter(pa.array(per_row[view] == code))
+                _count_contents(split_counts[split], view, rows)
                 if view == "rl":
                     rows = place_rl(rows, split, rl_index[split])
                     rl_index[split] += rows.num_rows

@@ -19,17 +19,20 @@ from cotsynth import tasks
 from cotsynth.config import PipelineConfig
 from cotsynth.diversity.keys import key_columns
 from cotsynth.diversity.sketch import sketches_table, unit_sketches
-from cotsynth.output.views import unit_views
+from cotsynth.output.views import in_sft, unit_views
 from cotsynth.pipeline.units import WorkUnit
 from cotsynth.schema import dumps, to_table
 from cotsynth.tasks.base import Problem
+from cotsynth.traces.negatives import SOURCE as NEGATIVE
+from cotsynth.traces.negatives import negative_traces, negative_verdict
 from cotsynth.traces.symbolic import Trace, render
 from cotsynth.verify.symbolic import TraceVerdict, verify_symbolic
 
 PROBLEMS_SCHEMA = pa.schema(
     [
         ("problem_id", pa.string()),
-        ("task", pa.string()),
+        ("task", pa.string()),  # the task key
+        ("problem_key", pa.string()),
         ("template_id", pa.string()),
         ("knobs", pa.string()),
         ("atoms", pa.list_(pa.string())),
@@ -39,6 +42,8 @@ PROBLEMS_SCHEMA = pa.schema(
         ("question", pa.string()),
         ("n_records", pa.int32()),  # rows this problem contributes to data/ (after verification)
         ("n_step_records", pa.int32()),  # of which carry step labels (rows of the prm view)
+        ("n_sft_records", pa.int32()),  # of which give an sft row (`views.in_sft`)
+        ("coarse_is_fine", pa.bool_()),  # its coarse steps restate its fine steps one for one
     ]
 )  # then the question keys of `diversity.keys`: exact_key, lsh_bands, minhash
 
@@ -60,18 +65,25 @@ class GenerateProblems:
 
 
 class RenderSymbolicTraces:
-    """Every configured (granularity, style) of each problem, in config order."""
+    """Every configured (granularity, style) of each problem, in config order, then its negatives."""
 
     def __init__(self, config: PipelineConfig):
-        self.variants = [
-            (g, s) for spec in config.traces if spec.source == "symbolic" for g in spec.granularity for s in spec.style
-        ]
-        # `answer` traces carry no steps, so one style is enough.
-        self.variants = list(dict.fromkeys((g, "steps" if g == "answer" else s) for g, s in self.variants))
+        self.seed = config.seed
+        self.variants, self.negatives = [], []
+        for i in range(len(config.tasks)):
+            symbolic = [spec for spec in config.traces_for(i) if spec.source == "symbolic"]
+            variants = [(g, s) for spec in symbolic for g in spec.granularity for s in spec.style]
+            # `answer` traces carry no steps, so one style is enough.
+            self.variants.append(list(dict.fromkeys((g, "steps" if g == "answer" else s) for g, s in variants)))
+            negatives = [(s, spec.negatives) for spec in symbolic if spec.negatives for s in spec.style]
+            self.negatives.append(list(dict.fromkeys(negatives)))
 
-    def run(self, problems: Iterable[Problem]) -> Iterator[tuple[Problem, list[Trace]]]:
+    def run(self, problems: Iterable[Problem], task_index: int) -> Iterator[tuple[Problem, list[Trace]]]:
         for problem in problems:
-            yield problem, [render(problem, g, s) for g, s in self.variants]
+            traces = [render(problem, g, s) for g, s in self.variants[task_index]]
+            for style, count in self.negatives[task_index]:
+                traces += negative_traces(problem, style, count, self.seed)
+            yield problem, traces
 
 
 class VerifyTraces:
@@ -79,7 +91,8 @@ class VerifyTraces:
         self, items: Iterable[tuple[Problem, list[Trace]]]
     ) -> Iterator[tuple[Problem, list[tuple[Trace, TraceVerdict]]]]:
         for problem, traces in items:
-            yield problem, [(trace, verify_symbolic(trace)) for trace in traces]
+            yield problem, [(trace, negative_verdict(trace) if trace.source == NEGATIVE else verify_symbolic(trace))
+                            for trace in traces]
 
 
 def record_id(trace: Trace) -> str:
@@ -91,7 +104,9 @@ def to_record(trace: Trace, verdict: TraceVerdict, seed: int) -> dict[str, Any]:
     graph = problem.graph
     return {
         "id": record_id(trace),
-        "task": problem.task,
+        "task": problem.task_key or problem.task,
+        "family": problem.task,
+        "problem_key": tasks.get(problem.task).problem_key(problem),
         "split": "",  # assigned globally, when every problem is known
         "knobs": dumps(problem.knobs),
         "seed": seed,
@@ -173,13 +188,16 @@ class UnitProcessor:
         problems = list(self.generate.run([unit]))
         timings["generate"] += time.perf_counter() - started
         started = time.perf_counter()
-        rendered = list(self.render.run(problems))
+        rendered = list(self.render.run(problems, unit.task_index))
         timings["traces"] += time.perf_counter() - started
         started = time.perf_counter()
         verified = list(self.verify.run(rendered))
         timings["verify"] += time.perf_counter() - started
         teacher_stats = []
         for teacher in self.teachers:
+            if self.config.tasks[unit.task_index].traces is not None:
+                teacher_stats.append(None)  # the task sets its own traces: no teacher (keeps positions)
+                continue
             started = time.perf_counter()
             counts, extra = _teacher_records(teacher, unit, problems, drops, self.config)
             teacher_stats.append(counts)
@@ -189,8 +207,7 @@ class UnitProcessor:
 
         started = time.perf_counter()
         for problem, pairs in verified:
-            kept = 0
-            with_steps = 0
+            kept = with_steps = for_sft = 0
             for trace, verdict in pairs:
                 n_traces += 1
                 if not verdict.verified and trace.source == "symbolic":
@@ -200,11 +217,13 @@ class UnitProcessor:
                 records.append(to_record(trace, verdict, self.config.seed))
                 kept += 1
                 with_steps += verdict.step_labels is not None
+                for_sft += in_sft(records[-1], self.config.output.sft.include_unverified)
             graph = problem.graph
             problem_rows.append(
                 {
                     "problem_id": problem.id,
-                    "task": problem.task,
+                    "task": problem.task_key or problem.task,
+                    "problem_key": tasks.get(problem.task).problem_key(problem),
                     "template_id": problem.template_id,
                     "knobs": dumps(problem.knobs),
                     "atoms": graph.atoms(),
@@ -214,12 +233,14 @@ class UnitProcessor:
                     "question": problem.question,
                     "n_records": kept,
                     "n_step_records": with_steps,
+                    "n_sft_records": for_sft,
+                    "coarse_is_fine": [s.text for s in graph.subgoals] == [n.text for n in graph.nodes],
                 }
             )
         timings["records"] += time.perf_counter() - started
         stats = {
             "problems": len(problems),
-            "traces": n_traces + sum(t["samples"]["rejected"] for t in teacher_stats),
+            "traces": n_traces + sum(t["samples"]["rejected"] for t in teacher_stats if t),
             "kept": len(records),
             "verified": sum(r["verified"] for r in records),  # kept rows that verified (teacher `keep: all` keeps others)
             "drops": drops,
@@ -233,7 +254,8 @@ class UnitProcessor:
         for key_field, column in zip(keys.schema, keys.columns):
             problem_table = problem_table.append_column(key_field, column)
         output = self.config.output
-        views = unit_views(records, output.formats, output.answer_format)
+        views = unit_views(records, output.formats, output.answer_format, output.sft.include_unverified,
+                           output.prm.stop_at_first_error)
         table = to_table(records)
         sketches = sketches_table(unit_sketches(problem_table.column("question"), table.column("cot")))
         timings["output"] += time.perf_counter() - started

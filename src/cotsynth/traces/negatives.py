@@ -85,7 +85,7 @@ def negative_traces(problem: Problem, style: str, count: int, seed: int) -> list
         prediction = injected.graph.node(injected.graph.result).output
         traces.append(replace(
             trace, problem=problem, source=SOURCE, sample_index=index,
-            meta={"error": {"step": injected.step, "kind": injected.kind}, "prediction": prediction},
+            meta={"error": {"step": injected.step, "kind": injected.kind}, "predicted_answer": prediction},
         ))
     return traces
 
@@ -96,4 +96,4 @@ def negative_verdict(trace: Trace) -> TraceVerdict:
     step = trace.meta["error"]["step"]
     labels = [k < step for k in range(len(trace.steps))]
     return TraceVerdict(False, labels, "injected_error",
-                        f"step {step + 1}: injected {trace.meta['error']['kind']}; predicts {trace.meta['prediction']}")
+                        f"step {step + 1}: injected {trace.meta['error']['kind']}; predicts {trace.meta['predicted_answer']}")

@@ -18,6 +18,7 @@ from typing import Any
 
 import sympy
 
+from cotsynth.seeding import stable_id
 from cotsynth.tasks import register
 from cotsynth.tasks.base import Generated, Problem, TaskFamily
 from cotsynth.tasks.families.arith import Expr, check_arithmetic_step, expression_graph
@@ -139,6 +140,12 @@ class Countdown(TaskFamily):
 
     def check_step(self, graph: StepGraph, step: str, node_ids: tuple[str, ...]) -> tuple[bool, str]:
         return check_arithmetic_step(graph, step, node_ids)
+
+    def problem_key(self, problem: Problem) -> str:
+        """The numbers (as a multiset), the target and the allowed operations: the graph is only one
+        of the expressions that reach the target."""
+        facts = problem.graph.node(problem.graph.result).attrs
+        return f"{self.name}:{stable_id(sorted(facts['numbers']), facts['target'], problem.knobs.get('ops', ''))}"
 
     def score_answer(self, problem: Problem, prediction: str) -> bool:
         """Right when the expression uses exactly the given numbers and + - * / and equals the target;
