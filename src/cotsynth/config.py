@@ -94,7 +94,7 @@ class TeacherTraces(_Strict):
     max_retries: int = Field(6, ge=0)
     prompt_template: str = Field("default", min_length=1, description="a file under templates/teacher/ or a path")
     few_shot: int = Field(2, ge=0, le=16, description="symbolic exemplars of the same family in the prompt")
-    cache_dir: str | None = Field(default=None, description="default: <output.dir>/teacher_cache")
+    cache_dir: str | None = Field(default=None, description="default: <output.dir>/.cotsynth-cache")
     price_per_million_input: float | None = Field(default=None, ge=0)
     price_per_million_output: float | None = Field(default=None, ge=0)
 

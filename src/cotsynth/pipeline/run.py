@@ -219,7 +219,10 @@ def _finalize(
             "splits": split_counts,
         },
         "files": files,
-        "timings": {"stage_cpu_seconds": {k: round(v, 3) for k, v in sorted(seconds.items())}},
+        "timings": {
+            "stage_cpu_seconds": {k: round(v, 3) for k, v in sorted(seconds.items()) if not k.endswith("_wall")},
+            **({"teacher_wall_seconds": round(seconds["teacher_wall"], 3)} if "teacher_wall" in seconds else {}),
+        },
     }
     if any(t.source == "teacher" for t in config.traces):
         from cotsynth.teacher.report import aggregate
