@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -36,9 +37,11 @@ def run(doc: dict, out: Path, **options) -> dict:
 
 
 def every_config(out: Path) -> dict:
-    """Each config the card declares, loaded with datasets (fails on a 0-row or undeclared shard)."""
+    """Each config the card declares, loaded with datasets (fails on a 0-row or undeclared shard); a
+    cache of its own, as datasets may reuse a cache made for another folder at the same path."""
     header = yaml.safe_load((out / "README.md").read_text().split("---")[1])
-    return {c["config_name"]: load_dataset(str(out), c["config_name"]) for c in header["configs"]}
+    cache = str(out.parent / f"{out.name}-hf-cache")
+    return {c["config_name"]: load_dataset(str(out), c["config_name"], cache_dir=cache) for c in header["configs"]}
 
 
 def shard_digest(out: Path) -> str:
@@ -98,7 +101,7 @@ def test_coarse_differs_and_the_report_says_so(negatives_run):
     assert report["granularity"]["coarse_equals_fine_share"] <= 0.05
 
 
-def test_negatives_are_deterministic_whatever_the_executor(negatives_run, tmp_path):
+def test_negatives_are_deterministic_whatever_the_executor(negatives_run, ray_session, tmp_path):
     out, _, _ = negatives_run
     again = tmp_path / "ray"
     run(DOC, again, executor="ray", workers=2)
@@ -204,16 +207,17 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 def test_a_run_keeping_nothing_exits_3_and_says_why(tmp_path):
     doc = {
         "name": "refused", "seed": 1,
-        "tasks": [{"family": "arith", "count": 6}],
+        "tasks": [{"family": "arith", "count": 20}],
         "traces": [{"source": "teacher", "endpoint": {"base_url": "http://127.0.0.1:9/v1", "model": "m"},
                     "max_retries": 0, "timeout": 5}],
+        "splits": {"strategy": "iid", "test_fraction": 0.5},
         "output": {"dir": "out", "formats": ["sft"]},
     }
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(doc))
     done = cli("run", "p.yaml", "--executor", "local", cwd=tmp_path)
     assert done.returncode == 3, done.stderr
     lines = [line for line in done.stderr.splitlines() if "error:" in line]
-    assert len(lines) == 1 and "kept 0 rows: 6 teacher: failed: connection_refused" in lines[0], done.stderr
+    assert len(lines) == 1 and "kept 0 rows: 20 teacher: failed: connection_refused" in lines[0], done.stderr
 
 
 def test_empty_views_and_splits_are_not_declared(tmp_path):
@@ -226,3 +230,12 @@ def test_empty_views_and_splits_are_not_declared(tmp_path):
     assert set(loaded) == {"default", "sft", "rl"} and not (tmp_path / "out" / "prm").exists()
     assert all(ds.num_rows > 0 for configs in loaded.values() for ds in configs.values())
     assert "prm/train" in (tmp_path / "out" / "README.md").read_text()
+
+
+def test_report_draws_tables_in_a_terminal_and_markdown_in_a_pipe(negatives_run):
+    out, _, _ = negatives_run
+    piped = cli("report", str(out), cwd=out.parent)
+    assert piped.returncode == 0 and "| --- | --- |" in piped.stdout
+    terminal = subprocess.run([sys.executable, "-m", "cotsynth.cli", "report", str(out)], capture_output=True,
+                              text=True, env={**os.environ, "FORCE_COLOR": "1", "COLUMNS": "160"}, timeout=600)
+    assert terminal.returncode == 0 and "| --- | --- |" not in terminal.stdout and "━" in terminal.stdout
