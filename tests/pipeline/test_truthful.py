@@ -15,6 +15,8 @@ import pytest
 import yaml
 from datasets import load_dataset
 
+import cotsynth
+
 from cotsynth.config import ConfigError, parse_config
 from cotsynth.pipeline.run import RunOptions, run_pipeline
 
@@ -199,9 +201,11 @@ def test_problem_key_ignores_the_template_and_sees_the_inputs():
     assert any(len(t) > 1 for t in templates_per_key.values())  # the same problem under two templates
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    """The CLI in a subprocess, importing the cotsynth under test whatever the working directory."""
+    source = str(Path(cotsynth.__file__).resolve().parents[1])
     return subprocess.run([sys.executable, "-m", "cotsynth.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600)
+                          timeout=600, env={**os.environ, "PYTHONPATH": source, **env})
 
 
 def test_a_run_keeping_nothing_exits_3_and_says_why(tmp_path):
@@ -236,6 +240,5 @@ def test_report_draws_tables_in_a_terminal_and_markdown_in_a_pipe(negatives_run)
     out, _, _ = negatives_run
     piped = cli("report", str(out), cwd=out.parent)
     assert piped.returncode == 0 and "| --- | --- |" in piped.stdout
-    terminal = subprocess.run([sys.executable, "-m", "cotsynth.cli", "report", str(out)], capture_output=True,
-                              text=True, env={**os.environ, "FORCE_COLOR": "1", "COLUMNS": "160"}, timeout=600)
-    assert terminal.returncode == 0 and "| --- | --- |" not in terminal.stdout and "━" in terminal.stdout
+    terminal = cli("report", str(out), cwd=out.parent, FORCE_COLOR="1", COLUMNS="160")
+    assert terminal.returncode == 0 and "| --- | --- |" not in terminal.stdout and "─" in terminal.stdout
