@@ -15,10 +15,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from cotsynth import tasks
 from cotsynth.diversity.config import DiversityConfig
+from cotsynth.output.views import VIEWS
 from cotsynth.schema import dumps
 from cotsynth.splits.config import SplitsConfig
+from cotsynth.resources import find_template
 from cotsynth.tasks.knobs import KnobError, resolve_knobs
-from cotsynth.traces.symbolic import GRANULARITIES, STYLES
+from cotsynth.core.vocabulary import GRANULARITIES, STYLES
 
 
 class ConfigError(ValueError):
@@ -118,7 +120,7 @@ class PrmOptions(_Strict):
 class OutputConfig(_Strict):
     dir: str
     shard_rows: int = Field(50_000, gt=0)
-    formats: list[Literal["sft", "rl", "prm"]] = Field(default_factory=list)
+    formats: list[Literal[tuple(VIEWS)]] = Field(default_factory=list)  # type: ignore[valid-type]
     sft: SftOptions = Field(default_factory=SftOptions)
     prm: PrmOptions = Field(default_factory=PrmOptions)
     answer_format: Literal["boxed", "answer_line"] = "boxed"
@@ -210,8 +212,6 @@ def _semantic_problems(config: PipelineConfig) -> list[str]:
                                 f"(see docs/traces.md); give this task its own `traces` without negatives")
     for j, trace in enumerate(config.traces):
         if trace.source == "teacher":
-            from cotsynth.teacher.prompt import find_template
-
             try:
                 find_template(trace.prompt_template)
             except FileNotFoundError as err:

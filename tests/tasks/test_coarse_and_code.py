@@ -6,7 +6,7 @@ from cotsynth import tasks
 from cotsynth.tasks.knobs import resolve_knobs
 from cotsynth.traces.symbolic import render
 from cotsynth.verify.sandbox import run_program
-from cotsynth.verify.symbolic import verify_symbolic
+from cotsynth.traces.verify import verify_symbolic
 
 KNOBS = {"arith": {"steps": [1, 6], "depth": [0, 2]}, "kg_compose": {"hops": [1, 5]}, "kg_compare": {"hops": [0, 2]}}
 

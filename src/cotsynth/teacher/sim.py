@@ -25,11 +25,11 @@ from aiohttp import web
 
 from cotsynth import tasks
 from cotsynth.config import PipelineConfig
-from cotsynth.seeding import rng_for
+from cotsynth.core.seeding import rng_for
 from cotsynth.tasks.base import Problem
-from cotsynth.teacher.loop import run_loop
+from cotsynth.teacher.client import SAMPLE_HEADER
+from cotsynth.core.loop import run_loop
 
-SAMPLE_HEADER = "x-cotsynth-sample-index"
 WRONG_STEP_HEADER = "x-cotsynth-wrong-step"
 
 _OPENERS = (("First,", "To start,", "We begin with this:"), ("Next,", "Then", "Now", "After that,"), ("Finally,", "Lastly,"))

@@ -19,25 +19,19 @@ from typing import Any
 
 from cotsynth import tasks
 from cotsynth.config import PipelineConfig, TeacherTraces
-from cotsynth.seeding import stable_id
+from cotsynth.core.seeding import stable_id
+from cotsynth.core.vocabulary import FREE
 from cotsynth.tasks.base import Problem
 from cotsynth.teacher.cache import ResponseCache, cache_key
 from cotsynth.teacher.client import Answer, Request, TeacherClient
-from cotsynth.teacher.loop import run_loop
 from cotsynth.teacher.prompt import PromptBuilder
 from cotsynth.traces.symbolic import Trace
 from cotsynth.verify import extract_answer
 from cotsynth.verify.step_labels import label_steps
-from cotsynth.verify.symbolic import TraceVerdict
+from cotsynth.traces.verify import TraceVerdict
 
-GRANULARITY = "free"  # the teacher words its own steps: no graph-defined granularity
-CACHE_DIR = ".cotsynth-cache"  # inside output.dir; kept by the driver across runs and --overwrite
 # The last-line fallback would read a missing final answer out of the last step: not for teachers.
 _EXTRACT = ("boxed", "final_answer", "answer_is", "answer_colon", "hashes")
-
-
-def cache_folder(config: PipelineConfig, spec: TeacherTraces) -> Path:
-    return Path(spec.cache_dir) if spec.cache_dir else Path(config.output.dir) / CACHE_DIR
 
 
 @dataclass
@@ -93,14 +87,14 @@ def judge(problem: Problem, answer: Answer) -> tuple[TraceVerdict, bool, str | N
 class TeacherStage:
     """One `source: teacher` entry of the config, applied to the problems of one unit at a time."""
 
-    def __init__(self, config: PipelineConfig, spec: TeacherTraces, parallel_units: int = 1):
+    def __init__(self, config: PipelineConfig, spec: TeacherTraces, cache_dir: Path, concurrency: int):
         self.config = config
         self.spec = spec
         self.source = f"teacher:{spec.endpoint.model}"
         self.style = Path(spec.prompt_template).stem
         self.prompts = PromptBuilder(config, spec)
-        self.cache = ResponseCache(cache_folder(config, spec))
-        self.concurrency = max(1, -(-spec.max_concurrency // max(1, parallel_units)))
+        self.cache = ResponseCache(cache_dir)
+        self.concurrency = concurrency
 
     def requests(self, problem: Problem, task_key: str) -> list[Request]:
         messages = self.prompts.messages(problem, task_key)
@@ -116,9 +110,9 @@ class TeacherStage:
             out.append(Request(key, messages, sample, seed))
         return out
 
-    def run(self, problems: list[Problem], task_key: str) -> tuple[list[tuple[Problem, list[Sample]]], dict[str, Any]]:
+    async def arun(self, problems: list[Problem], task_key: str) -> tuple[list[tuple[Problem, list[Sample]]], dict[str, Any]]:
         requests = [self.requests(p, task_key) for p in problems]
-        answers, client_stats = run_loop(self._ask([r for rs in requests for r in rs]))
+        answers, client_stats = await self._ask([r for rs in requests for r in rs])
         results = []
         position = 0
         for problem, rs in zip(problems, requests):
@@ -139,11 +133,11 @@ class TeacherStage:
         if answer.failure is not None:
             verdict = TraceVerdict(False, None, "teacher:request",
                                    f"failed: {answer.failure} after {answer.attempts} attempts")
-            trace = Trace(problem, GRANULARITY, self.style, self.source, index, [], [], "", meta)
+            trace = Trace(problem, FREE, self.style, self.source, index, [], [], "", meta)
             return Sample(trace, verdict, answer)
         verdict, right, predicted, steps, cot = judge(problem, answer)
         meta["predicted_answer"] = predicted
-        trace = Trace(problem, GRANULARITY, self.style, self.source, index, [], steps, cot, meta)
+        trace = Trace(problem, FREE, self.style, self.source, index, [], steps, cot, meta)
         return Sample(trace, verdict, answer, right)
 
     def keep(self, samples: list[Sample]) -> tuple[list[Sample], list[tuple[Sample, str]]]:

@@ -19,8 +19,8 @@ import re
 from dataclasses import replace
 from fractions import Fraction
 
-from cotsynth.tasks.graph import REF, Node, StepGraph
-from cotsynth.verify.arithmetic import format_fraction
+from cotsynth.core.graph import REF, Node, StepGraph
+from cotsynth.core.arithmetic import format_fraction
 
 Restated = tuple[str, str]  # (the value the step states, the step's text)
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from cotsynth.seeding import rng_for
+from cotsynth.core.seeding import rng_for
 from cotsynth.tasks import get
 from cotsynth.tasks.base import Problem
-from cotsynth.tasks.graph import StepGraph
+from cotsynth.core.graph import StepGraph
 from cotsynth.traces.error_models import error_model
 from cotsynth.traces.symbolic import Trace, render
-from cotsynth.verify.symbolic import TraceVerdict
+from cotsynth.traces.verify import TraceVerdict
 
 SOURCE = "negative"
 ATTEMPTS = 24  # (step, kind) draws per negative before the problem is declared to have no site
