@@ -1,7 +1,8 @@
 """The `cotsynth` command line: run, tasks, preview.
 
 Errors a user can fix (a bad config, an output dir in the way) print one line per problem on stderr
-and exit with status 2; no traceback.
+and exit with status 2; no traceback. A run that finishes but keeps no row exits with status 3
+(`NOTHING_KEPT`) and one line saying what failed, how many times, by reason.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cotsynth import tasks
 from cotsynth.config import ConfigError, load_config
 from cotsynth.resources import find_pipeline
 
+NOTHING_KEPT = 3
 err_console = Console(stderr=True)
 console = Console()
 
@@ -64,7 +66,9 @@ def run(pipeline, out_dir, executor, ray_address, workers, limit, resume, overwr
     options = RunOptions(Path(config.output.dir), executor, workers, ray_address, limit, resume, overwrite)
     total = sum(effective_counts(config, limit))
     started = time.perf_counter()
-    requests = total * sum(t.samples for t in config.traces if t.source == "teacher")
+    teacher_samples = sum(t.samples for t in config.traces if t.source == "teacher")
+    counts = effective_counts(config, limit)
+    requests = teacher_samples * sum(n for n, spec in zip(counts, config.tasks) if spec.traces is None)
     columns = []
     if requests:
         from cotsynth.teacher.progress import LIVE, RequestsColumn
@@ -101,6 +105,19 @@ def run(pipeline, out_dir, executor, ray_address, workers, limit, resume, overwr
                 f"{options.out_dir / WORK}: free space and rerun with --resume"
             )
     _summary(manifest, options.out_dir, time.perf_counter() - started)
+    if not rows_written(manifest):
+        fail(f"{path}: kept 0 rows: {_why_nothing(manifest)}", NOTHING_KEPT)
+
+
+def rows_written(manifest: dict) -> int:
+    return sum(c["data"] for c in manifest["counts"]["splits"].values())
+
+
+def _why_nothing(manifest: dict) -> str:
+    """What failed and how often: every drop reason, the most frequent first."""
+    counts = manifest["counts"]
+    reasons = [f"{n} {reason}" for reason, n in sorted(counts.get("drop_reasons", {}).items(), key=lambda x: -x[1])]
+    return "; ".join(reasons) or "no trace was rendered or kept"
 
 
 def _summary(manifest: dict, out_dir: Path, seconds: float) -> None:
@@ -115,7 +132,7 @@ def _summary(manifest: dict, out_dir: Path, seconds: float) -> None:
     rendered = counts["traces"]["rendered"] or 1
     console.print(
         f"verified {counts['verify']['verified']}/{counts['traces']['rendered']} traces "
-        f"({100 * counts['verify']['verified'] / rendered:.1f}%), kept {counts['verify']['kept']} rows, "
+        f"({100 * counts['verify']['verified'] / rendered:.1f}%), wrote {rows_written(manifest)} rows, "
         f"dedup dropped {counts['dedup']['dropped_problems']} problems, "
         f"{seconds:.1f} s ({manifest['run']['executor']}, {manifest['run']['workers']} workers)"
     )
@@ -141,11 +158,16 @@ def report(out_dir) -> None:
     console.print(f"[bold]{manifest['name']}[/]  status {manifest['status']}, config {manifest['config_hash']}")
     console.print(
         f"verification: {counts['verify']['verified']}/{counts['traces']['rendered']} traces verified "
-        f"({100 * counts['verify']['verified'] / rendered:.1f}%), {counts['verify']['kept']} rows kept"
+        f"({100 * counts['verify']['verified'] / rendered:.1f}%), {rows_written(manifest)} rows written"
     )
     for reason, n in counts.get("drop_reasons", {}).items():
         console.print(f"  dropped {n}: {reason}", highlight=False)
-    console.print(render_summary(figures), highlight=False, markup=False)
+    if console.is_terminal:  # Markdown tables drawn as tables; piped output stays Markdown, as in the card
+        from rich.markdown import Markdown
+
+        console.print(Markdown(render_summary(figures)))
+    else:
+        console.print(render_summary(figures), highlight=False, markup=False)
 
 
 @main.command(name="tasks")

@@ -85,6 +85,9 @@ class TaskSpec(_Strict):
     templates: list[str] | None = Field(default=None, min_length=1)
     name: Annotated[str | None, AfterValidator(_file_name_safe)] = Field(
         default=None, description="task key; defaults to the family name")
+    traces: list[SymbolicTraces] | None = Field(
+        default=None, min_length=1, description="this task's symbolic traces, instead of the pipeline's `traces`"
+    )
 
     @property
     def key(self) -> str:
@@ -99,6 +102,10 @@ class SymbolicTraces(_Strict):
     style: Annotated[list[Literal[STYLES]], BeforeValidator(_as_list)] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["steps"], min_length=1
     )
+    negatives: int = Field(0, ge=0, le=16, description="error-injected fine traces per problem and style (PRM)")
+
+
+TaskSpec.model_rebuild()
 
 
 class Endpoint(_Strict):
@@ -129,7 +136,7 @@ class TeacherTraces(_Strict):
     max_retries: int = Field(6, ge=0)
     prompt_template: str = Field("default", min_length=1, description="a file under templates/teacher/ or a path")
     few_shot: int = Field(2, ge=0, le=16, description="symbolic exemplars of the same family in the prompt")
-    cache_dir: str | None = Field(default=None, description="default: <output.dir>/teacher_cache")
+    cache_dir: str | None = Field(default=None, description="default: <output.dir>/.cotsynth-cache")
     price_per_million_input: float | None = Field(default=None, ge=0)
     price_per_million_output: float | None = Field(default=None, ge=0)
     max_response_kb: int = Field(1024, gt=0, le=1 << 20, description="a longer (decompressed) body is a failure")
@@ -138,10 +145,25 @@ class TeacherTraces(_Strict):
 TraceSpec = Annotated[SymbolicTraces | TeacherTraces, Field(discriminator="source")]
 
 
+class SftOptions(_Strict):
+    include_unverified: bool = Field(
+        False, description="also unverified traces (teacher `keep: all`/`best`), each ending in its own predicted "
+                           "answer; error-injected negatives never enter sft"
+    )
+
+
+class PrmOptions(_Strict):
+    stop_at_first_error: bool = Field(
+        False, description="cut each row after its first False step (Math-Shepherd style: later steps unlabelled)"
+    )
+
+
 class OutputConfig(_Strict):
     dir: Annotated[str, AfterValidator(_output_dir)]
     shard_rows: int = Field(50_000, gt=0)
     formats: list[Literal[tuple(VIEWS)]] = Field(default_factory=list)  # type: ignore[valid-type]
+    sft: SftOptions = Field(default_factory=SftOptions)
+    prm: PrmOptions = Field(default_factory=PrmOptions)
     answer_format: Literal["boxed", "answer_line"] = "boxed"
     license: str = "apache-2.0"
 
@@ -152,7 +174,7 @@ class PipelineConfig(_Strict):
     families_dir: str | None = Field(default=None, description="family files registered by name (docs/families.md)")
     families: dict[str, dict[str, Any]] = Field(default_factory=dict, description="family documents inline, by name")
     tasks: list[TaskSpec] = Field(min_length=1)
-    traces: list[TraceSpec] = Field(min_length=1)
+    traces: list[TraceSpec] = Field(default_factory=list, description="every task's, unless it sets its own")
     splits: SplitsConfig = Field(default_factory=SplitsConfig)
     diversity: DiversityConfig = Field(default_factory=DiversityConfig)
     output: OutputConfig
@@ -160,6 +182,18 @@ class PipelineConfig(_Strict):
     def knob_settings(self, task_index: int) -> dict[str, Any]:
         spec = self.tasks[task_index]
         return resolve_knobs(tasks.get(spec.family).knobs, spec.knobs)
+
+    def traces_for(self, task_index: int) -> list[TraceSpec]:
+        """A task's trace entries: its own (symbolic) `traces` when it sets them, else the pipeline's."""
+        own = self.tasks[task_index].traces
+        return list(own) if own is not None else list(self.traces)
+
+    def all_traces(self) -> list[TraceSpec]:
+        """Every trace entry of the run, the pipeline's first, each once."""
+        found = list(self.traces)
+        for spec in self.tasks:
+            found += [t for t in spec.traces or [] if t not in found]
+        return found
 
     def canonical(self) -> dict[str, Any]:
         """The config as a document `parse_config` reads back (Ray actors do): family files resolved
@@ -209,21 +243,26 @@ def _semantic_problems(config: PipelineConfig) -> list[str]:
             unknown = [t for t in spec.templates if t not in known and f"{family.name}/{t}" not in known]
             if unknown:
                 problems.append(f"tasks[{i}].templates: unknown template(s) {unknown}; known: {sorted(known)}")
-        for j, trace in enumerate(config.traces):
+        if spec.traces is None and not config.traces:
+            problems.append(f"tasks[{i}].traces: no trace entries; set `traces` for the pipeline or for this task")
+        own = spec.traces is not None
+        for j, trace in enumerate(config.traces_for(i)):
             if trace.source != "symbolic":
                 continue
+            where = f"tasks[{i}].traces[{j}]" if own else f"traces[{j}]"
             missing = [g for g in trace.granularity if g not in family.granularities]
             if missing:
                 problems.append(
-                    f"traces[{j}].granularity: family {family.name!r} has no {missing} granularity "
-                    f"(it has {list(family.granularities)})"
+                    f"{where}.granularity: family {family.name!r} has no {missing} granularity "
+                    f"(it has {list(family.granularities)}); give this task its own `traces`"
                 )
-    rows_per_problem = sum(
-        len(t.granularity) * len(t.style) if t.source == "symbolic" else t.samples for t in config.traces
-    )
-    if sum(t.count for t in config.tasks) * rows_per_problem > MAX_ROWS:
+            if trace.negatives and not _has_negatives(config, i):
+                problems.append(f"{where}.negatives: family {family.name!r} has no error model for negatives "
+                                f"(see docs/traces.md); give this task its own `traces` without negatives")
+    rows = sum(spec.count * _rows_per_problem(config.traces_for(i)) for i, spec in enumerate(config.tasks))
+    if rows > MAX_ROWS:
         problems.append(
-            f"tasks[*].count: {sum(t.count for t in config.tasks):,} problems x {rows_per_problem} rows each is more "
+            f"tasks[*].count: {sum(t.count for t in config.tasks):,} problems make {rows:,} rows, more "
             f"than the {MAX_ROWS:,} rows a run can hold; split it into several runs"
         )
     for j, trace in enumerate(config.traces):
@@ -235,6 +274,23 @@ def _semantic_problems(config: PipelineConfig) -> list[str]:
             except jinja2.TemplateError as err:
                 problems.append(f"traces[{j}].prompt_template: cannot render: {type(err).__name__}: {err}")
     return problems
+
+
+def _has_negatives(config: PipelineConfig, task_index: int) -> bool:
+    from cotsynth.traces.negatives import supports_negatives
+
+    spec = config.tasks[task_index]
+    family = tasks.get(spec.family)
+    try:
+        sample = family.build(config.seed, spec.key, 0, config.knob_settings(task_index), family.templates(spec.templates))
+    except (KnobError, ValueError):
+        return True  # reported by the knob checks
+    return supports_negatives(family.name, sample)
+
+
+def _rows_per_problem(traces: list) -> int:
+    """The records one problem can give: each symbolic (granularity, style) and negative, each teacher sample."""
+    return sum((len(t.granularity) + t.negatives) * len(t.style) if t.source == "symbolic" else t.samples for t in traces)
 
 
 def parse_config(data: Any, overrides: dict[str, Any] | None = None, base_dir: Path | None = None) -> PipelineConfig:

@@ -3,7 +3,7 @@
 verl: point `custom_reward_function.path` at this file and `custom_reward_function.name` at
 `compute_score` (signature `compute_score(data_source, solution_str, ground_truth, extra_info=None)`);
 cotsynth's `rl` view stores `reward_model.ground_truth` and `extra_info.answer_type` for it, and
-`extra_info.task` / `extra_info.graph` so that families with many right answers (countdown: any
+`extra_info.family` / `extra_info.graph` so that families with many right answers (countdown: any
 expression reaching the target) are scored by their own `score_answer`, not by equality.
 TRL GRPO: pass `grpo_reward` in `reward_funcs`; it reads the dataset's `ground_truth` column, or
 `reward_model` dicts as in the `rl` view, and accepts plain or conversational completions.
@@ -42,9 +42,10 @@ def _family_score(solution: str, ground_truth: str, info: dict[str, Any]) -> flo
     from cotsynth.tasks.base import Problem, TaskFamily
     from cotsynth.core.graph import StepGraph
 
-    if not info.get("graph") or info.get("task") not in tasks.names():
+    name = info.get("family") or info.get("task")  # rows written before the `family` field: task = family
+    if not info.get("graph") or name not in tasks.names():
         return None
-    family = tasks.get(info["task"])
+    family = tasks.get(name)
     if type(family).score_answer is TaskFamily.score_answer:
         return None
     problem = Problem(

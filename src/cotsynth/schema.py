@@ -16,6 +16,8 @@ RECORD_SCHEMA = pa.schema(
     [
         pa.field("id", pa.string(), nullable=False),
         pa.field("task", pa.string(), nullable=False),
+        pa.field("family", pa.string(), nullable=False),
+        pa.field("problem_key", pa.string(), nullable=False),
         pa.field("split", pa.string(), nullable=False),
         pa.field("knobs", pa.string(), nullable=False),
         pa.field("seed", pa.int64(), nullable=False),

@@ -15,7 +15,7 @@ from cotsynth.pipeline.units import WorkUnit
 
 
 def test_kinds_run_in_data_flow_order():
-    assert steps.kinds() == ["generate", "render", "verify", "teacher", "records", "outputs"]
+    assert steps.kinds() == ["generate", "render", "verify", "negatives", "teacher", "records", "outputs"]
 
 
 class Mark:

@@ -161,3 +161,33 @@ def test_config_errors_name_the_teacher_key():
     doc = document("http://x/v1", prompt_template="nope")
     with pytest.raises(ConfigError, match=r"traces\[0\].prompt_template: no teacher prompt template 'nope'"):
         parse_config(doc)
+
+
+@pytest.mark.parametrize("include", [False, True])
+def test_sft_takes_verified_records_unless_told_and_never_ends_wrong_reasoning_in_the_gold(sim_factory, tmp_path,
+                                                                                           include):
+    sim = sim_factory(latency_ms=1, p_wrong_step=0.4, p_missing=0.1)
+    out = tmp_path / "out"
+    doc = document(sim.base_url, out, keep="all")
+    doc["output"]["sft"] = {"include_unverified": include}
+    manifest = run(doc, out, executor="local")
+    by_id = {r["id"]: r for r in records(out)}
+    sft = pa.concat_tables([pq.read_table(p) for p in sorted((out / "sft").glob("*.parquet"))]).to_pylist()
+    unverified = [r for r in by_id.values() if not r["verified"]]
+    assert unverified and any(r["verified"] for r in by_id.values())
+    assert len(sft) == sum(c["sft"] for c in manifest["counts"]["splits"].values())
+    assert len(sft) == len(by_id) if include else len(sft) == len(by_id) - len(unverified)
+    for row in sft:
+        record = by_id[row["id"]]
+        reply = row["messages"][1]["content"]
+        if record["verified"]:
+            assert reply.endswith(f"\\boxed{{{record['answer']}}}")
+            continue
+        assert include
+        predicted = json.loads(record["meta"])["predicted_answer"]
+        if predicted is None:
+            assert "\\boxed" not in reply.splitlines()[-1]
+        else:
+            assert reply.endswith(f"\\boxed{{{predicted}}}")
+    card = (out / "README.md").read_text()
+    assert ("`output.sft.include_unverified`" in card) == include

@@ -22,7 +22,11 @@ class SelectConfig(BaseModel):
 class DiversityConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    dedup: Literal["none", "exact", "minhash"] = "exact"
+    dedup: Literal["none", "exact", "minhash", "problem"] = Field(
+        "exact",
+        description="exact: same normalized question; minhash: also near-duplicate questions; problem: same "
+                    "problem key (the family's canonical inputs, whatever the template or wording)",
+    )
     threshold: float = Field(
         0.9, gt=0, le=1, description="estimated Jaccard of word 3-grams at or above which two questions are near duplicates"
     )

@@ -43,13 +43,16 @@ def dedup(
 ) -> list[str | None]:
     """Per row, None to keep it or the reason it is dropped.
 
-    Reasons: `exact_duplicate_of:<problem_id>` (same normalized question) and
-    `near_duplicate_of:<problem_id>` (MinHash LSH, 128 permutations, word 3-grams, numbers kept).
+    Reasons: `exact_duplicate_of:<problem_id>` (same normalized question),
+    `near_duplicate_of:<problem_id>` (MinHash LSH, 128 permutations, word 3-grams, numbers kept) and,
+    for `dedup: problem`, `same_problem_as:<problem_id>` (same `problem_key`).
     Works on the key columns when the table has them (see `keys`), else on its questions.
     """
     n = problems.num_rows
     if config.dedup == "none" or n == 0:
         return [None] * n
+    if config.dedup == "problem":
+        return same_problem(problems)
     keys = question_keys(problems, config.threshold, signatures_of)
     exact = exact_representatives(keys.exact)
     owner = np.where(exact != np.arange(n), exact, -1)
@@ -66,3 +69,15 @@ def dedup(
     for row, why, of in zip(dropped.tolist(), kind[dropped].tolist(), owners):
         reasons[row] = f"{why}:{of}"
     return reasons
+
+
+def problem_representatives(problems: pa.Table) -> np.ndarray:
+    """Per row, the index of the first row with the same problem key (itself if first)."""
+    return exact_representatives(problems.column("problem_key").to_numpy())
+
+
+def same_problem(problems: pa.Table) -> list[str | None]:
+    """`dedup: problem`: every later row of a problem key goes, as `same_problem_as:<first problem id>`."""
+    first = problem_representatives(problems)
+    owners = problems.column("problem_id").take(pa.array(first)).to_pylist()
+    return [None if f == k else f"same_problem_as:{of}" for k, (f, of) in enumerate(zip(first.tolist(), owners))]

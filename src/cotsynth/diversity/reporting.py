@@ -274,6 +274,8 @@ class DiversityReport:
             out["duplicates_measured_on"] = f"{total} {self._dedup_scope}"
             out["exact_duplicate_rate"] = round(self._dedup["exact_duplicate_of"] / total, 6)
             out["near_duplicate_rate"] = round(self._dedup["near_duplicate_of"] / total, 6)
+            if self.config.dedup == "problem":
+                out["same_problem_rate"] = round(self._dedup["same_problem_as"] / total, 6)
         out["near_duplicate_threshold"] = self.config.threshold
         return out
 

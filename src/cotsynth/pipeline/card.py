@@ -19,16 +19,24 @@ def size_category(rows: int) -> str:
     return "1M<n<10M" if rows < 10_000_000 else "n>10M"
 
 
+def declared(config: PipelineConfig, manifest: dict[str, Any]) -> dict[str, list[str]]:
+    """Per config (`default` and each view), the splits with rows: only these have shards."""
+    splits = manifest["counts"]["splits"]
+    return {view: [s for s, c in splits.items() if c["data" if view == "default" else view]]
+            for view in ["default", *config.output.formats]}
+
+
 def header(config: PipelineConfig, manifest: dict[str, Any]) -> dict[str, Any]:
-    splits = list(manifest["counts"]["splits"])
     configs = []
-    for view in ["default", *config.output.formats]:
+    for view, splits in declared(config, manifest).items():
+        if not splits:
+            continue
         folder = "data" if view == "default" else view
         entry: dict[str, Any] = {
             "config_name": view,
             "data_files": [{"split": s, "path": f"{folder}/{s}-*.parquet"} for s in splits],
         }
-        if view == "default":
+        if view == "default" or not configs:
             entry["default"] = True
         configs.append(entry)
     rows = sum(c["data"] for c in manifest["counts"]["splits"].values())
@@ -40,6 +48,34 @@ def header(config: PipelineConfig, manifest: dict[str, Any]) -> dict[str, Any]:
         "size_categories": [size_category(rows)],
         "pretty_name": config.name,
     }
+
+
+def contents(config: PipelineConfig, manifest: dict[str, Any]) -> list[str]:
+    """What each config holds, in rows and from which records (Markdown lines)."""
+    splits = manifest["counts"]["splits"].values()
+    total = {key: sum(c.get(key, 0) for c in splits) for key in
+             ("data", "data_verified", "data_negatives", "sft", "rl", "prm", "prm_labels", "prm_false_labels")}
+    other = total["data"] - total["data_verified"] - total["data_negatives"]
+    lines = [f"`default`: {total['data']} records: {total['data_verified']} verified, {total['data_negatives']} "
+             f"error-injected negatives (`source: negative`, `verified: false`), {other} other unverified "
+             f"(teacher traces kept by `keep: all` or `best`)"]
+    if "sft" in config.output.formats:
+        lines.append(
+            f"`sft`: {total['sft']} rows, one per verified record"
+            + (", plus one per unverified record other than a negative, ending in that trace's own predicted "
+               "answer, never in the gold one (`output.sft.include_unverified`)" if config.output.sft.include_unverified
+               else "; unverified records and negatives are left out")
+        )
+    if "rl" in config.output.formats:
+        lines.append(f"`rl`: {total['rl']} rows, one per problem (its prompt and gold answer, no trace)")
+    if "prm" in config.output.formats:
+        share = total["prm_false_labels"] / total["prm_labels"] if total["prm_labels"] else 0.0
+        lines.append(
+            f"`prm`: {total['prm']} rows, one per record with step labels, negatives included; "
+            f"{total['prm_false_labels']} of {total['prm_labels']} step labels are False ({share:.1%})"
+            + ("; each row stops at its first False step" if config.output.prm.stop_at_first_error else "")
+        )
+    return lines
 
 
 def render(config: PipelineConfig, manifest: dict[str, Any], report_summary: str = "") -> str:
@@ -56,6 +92,9 @@ def render(config: PipelineConfig, manifest: dict[str, Any], report_summary: str
         seed=config.seed,
         config_hash=manifest["config_hash"],
         splits=manifest["counts"]["splits"],
+        contents=contents(config, manifest),
+        empty=[f"{view}/{s}" for view, found in declared(config, manifest).items()
+               for s in manifest["counts"]["splits"] if s not in found],
         formats=config.output.formats,
         tasks=tasks,
         traces=canonical["traces"],

@@ -69,7 +69,8 @@ def settle_problems(
     splits = [s for s, keep in zip(splits, chosen) if keep]
     counts = {
         "dedup": {"kept_problems": after_dedup, "dropped_problems": generated - after_dedup},
-        "leakage": {"moved": settled["moved"], "dropped": settled["dropped"], "policy": settled["policy"]},
+        "leakage": {"moved": settled["moved"], "dropped": settled["dropped"], "policy": settled["policy"],
+                    "by_problem_key": settled["by_problem_key"]},
         "select": {"kept_problems": problems.num_rows, "dropped_problems": len(chosen) - problems.num_rows},
     }
     return Settled(problems, rows, splits, drops, counts, dedup_reasons, split_info)

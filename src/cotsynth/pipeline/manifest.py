@@ -20,6 +20,14 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def reason_kind(reason: str) -> str:
+    """A drop reason without its particulars: `wrong answer`, `failed: connection_refused`."""
+    head, _, rest = reason.partition(":")
+    if head == "failed":  # a teacher request that never answered: its failure kind is the reason
+        return f"failed: {rest.split()[0]}" if rest.split() else head
+    return head
+
+
 def build_manifest(
     config: PipelineConfig,
     stats: list[dict[str, Any]],
@@ -30,9 +38,11 @@ def build_manifest(
 ) -> dict[str, Any]:
     """`stats` are the units' (their counts and step timings), `drops` every dropped record or problem."""
     seconds: Counter[str] = Counter()
+    wall: Counter[str] = Counter()
     for s in stats:
         seconds.update(s["seconds"])
-    drop_reasons = Counter(f"{d['stage']}: {d['reason'].split(':')[0]}" for d in drops)
+        wall.update(s.get("wall_seconds", {}))
+    drop_reasons = Counter(f"{d['stage']}: {reason_kind(d['reason'])}" for d in drops)
     total = lambda key: sum(s.get(key, 0) for s in stats)  # noqa: E731
     manifest = {
         "status": "complete",
@@ -50,7 +60,10 @@ def build_manifest(
             "splits": split_counts,
         },
         "files": files,
-        "timings": {"stage_cpu_seconds": {k: round(v, 3) for k, v in sorted(seconds.items())}},
+        "timings": {
+            "stage_cpu_seconds": {k: round(v, 3) for k, v in sorted(seconds.items())},
+            "stage_wall_seconds": {k: round(v, 3) for k, v in sorted(wall.items())},
+        },
     }
     if any(t.source == "teacher" for t in config.traces):
         from cotsynth.teacher.report import aggregate

@@ -51,6 +51,15 @@ def _report_inputs(config: PipelineConfig, parts: Parts, split_code: np.ndarray,
         )
 
 
+def coarse_overlap(problems: pa.Table) -> dict[str, Any]:
+    """Among the kept problems with 3 or more fine steps, the share whose coarse trace restates the
+    fine one step for step (each family groups fine steps into subgoals so that this is rare)."""
+    long = np.asarray(problems.column("complexity")) >= 3
+    same = np.asarray(problems.column("coarse_is_fine"))[long]
+    return {"problems_with_3_fine_steps": int(long.sum()),
+            "coarse_equals_fine_share": round(float(same.mean()), 4) if len(same) else 0.0}
+
+
 def build_report(
     config: PipelineConfig,
     parts: Parts,
@@ -76,5 +85,8 @@ def build_report(
     if extra is not None:  # one split column per further mcd target
         pq.write_table(extra[0], out_dir / SPLIT_COLUMNS)
         report["split_columns"] = extra[1]
+    report["leakage"] = settled.counts["leakage"]
+    if any(t.source == "symbolic" and "coarse" in t.granularity for t in config.all_traces()):
+        report["granularity"] = coarse_overlap(settled.problems)
     write_text_atomic(out_dir / REPORT, json.dumps(report, indent=2, sort_keys=True) + "\n")
     return report, written

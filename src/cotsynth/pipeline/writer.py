@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cotsynth.core.vocabulary import SPLITS
 from cotsynth.output.shards import ShardWriter
@@ -19,6 +20,7 @@ from cotsynth.output.views import VIEWS
 from cotsynth.pipeline.outdir import DATA
 from cotsynth.pipeline.parts import Parts
 from cotsynth.schema import RECORD_SCHEMA
+from cotsynth.traces.negatives import SOURCE as NEGATIVE
 
 _SPLIT_NAMES = pa.array(["", *SPLITS], pa.string())
 
@@ -38,6 +40,19 @@ def split_counts(split_code: np.ndarray, rows: dict[str, np.ndarray]) -> dict[st
     return counts
 
 
+def count_contents(counts: dict[str, int], name: str, rows: pa.Table) -> None:
+    """What a split's rows are made of, for the card: verified records and error-injected negatives
+    among the data rows, and the False step labels of the prm rows."""
+    if name == DATA:
+        counts["data_verified"] = counts.get("data_verified", 0) + int(pc.sum(rows.column("verified")).as_py() or 0)
+        negatives = pc.sum(pc.equal(rows.column("source"), NEGATIVE)).as_py() or 0
+        counts["data_negatives"] = counts.get("data_negatives", 0) + int(negatives)
+    elif name == "prm":
+        labels = pc.list_flatten(rows.column("labels"))
+        counts["prm_labels"] = counts.get("prm_labels", 0) + len(labels)
+        counts["prm_false_labels"] = counts.get("prm_false_labels", 0) + int(pc.sum(pc.invert(labels)).as_py() or 0)
+
+
 def write_shards(
     parts: Parts, split_code: np.ndarray, rows: dict[str, np.ndarray], counts: dict[str, dict[str, int]], shard_rows: int
 ) -> dict[str, list[str]]:
@@ -45,10 +60,11 @@ def write_shards(
     it (`data` first, then the views). Returns the files written per table."""
     out_dir: Path = parts.out_dir
     schemas = {DATA: RECORD_SCHEMA} | {name: VIEWS[name].schema for name in rows if name != DATA}
-    writers = {
+    writers = {  # an empty split of a table gets no shard (a 0-row shard breaks datasets.load_dataset)
         (name, split): ShardWriter(out_dir / name, split, schemas[name], split_counts_of[name], shard_rows)
         for split, split_counts_of in counts.items()
         for name in rows
+        if split_counts_of[name]
     }
     placed: Counter[tuple[str, str]] = Counter()
     split_field = RECORD_SCHEMA.get_field_index("split")
@@ -66,7 +82,10 @@ def write_shards(
         for split in counts:
             code = SPLITS.index(split)
             for name, table in tables.items():
+                if (name, split) not in writers:
+                    continue
                 chosen = table.filter(pa.array(per_row[name] == code))
+                count_contents(counts[split], name, chosen)
                 if name != DATA:
                     chosen = VIEWS[name].place(chosen, split, placed[name, split])
                     placed[name, split] += chosen.num_rows

@@ -1,6 +1,8 @@
-"""Leakage removal: no exact or near duplicate question may sit in two different splits.
+"""Leakage removal: no problem (its problem key) and no exact or near duplicate question may sit in two
+different splits.
 
-Rows linked by exact or near duplication form components; a component spanning splits is settled
+Rows linked by the same problem key (the same exercise under another template or wording), exact or
+near duplication form components; a component spanning splits is settled
 toward train (or, without a train member, toward its earliest row): its other rows are moved there
 (`move`, the default for iid, where moving cannot break a hold-out) or dropped (`drop`, the default
 for compositional splits, where moving a test row into train would leak a held-out structure).
@@ -13,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import pyarrow as pa
 
-from cotsynth.diversity.dedup import exact_representatives
+from cotsynth.diversity.dedup import exact_representatives, problem_representatives
 from cotsynth.diversity.keys import question_keys
 from cotsynth.core.metrics import split_codes
 from cotsynth.core.vocabulary import SPLITS
@@ -40,7 +42,8 @@ def leakage(
     """Settle duplicates that cross splits. Returns a JSON-able dict:
 
     `splits` (per row the new split, or None if dropped), `reasons` (per row None or
-    `leak_of:<problem_id>`), `moved`, `dropped`, `crossing_groups`, `policy`, `threshold`.
+    `leak_of:<problem_id>`), `moved`, `dropped`, `crossing_groups`, `policy`, `threshold`, and
+    `by_problem_key` (`moved`, `dropped`: those of them whose problem key also sat in another split).
     """
     n = problems.num_rows
     policy = config.leakage if config.leakage != "auto" else ("move" if config.strategy == "iid" else "drop")
@@ -49,8 +52,9 @@ def leakage(
     unique = np.flatnonzero(exact == np.arange(n))
     distinct = keys.take(unique)
     ni, nj, _ = near_pairs(distinct.bands, distinct.signatures_of, threshold)
-    i = np.concatenate([exact, unique[ni]])
-    j = np.concatenate([np.arange(n), unique[nj]])
+    same = problem_representatives(problems) if "problem_key" in problems.column_names else np.arange(n)
+    i = np.concatenate([exact, unique[ni], same])
+    j = np.concatenate([np.arange(n), unique[nj], np.arange(n)])
     comp = _components(n, i, j) if n else np.empty(0, np.int64)
 
     s = split_codes(splits)
@@ -76,6 +80,10 @@ def leakage(
         else:
             out_splits[k] = None
             reasons[k] = f"leak_of:{of}"
+    low, high = np.full(n, 9, np.int64), np.full(n, -1, np.int64)
+    np.minimum.at(low, same, s)
+    np.maximum.at(high, same, s)
+    by_key = int((crossing & (low[same] != high[same])).sum())
     if not any(x == "test" for x in out_splits):
         raise SplitError("test split is empty after removing duplicates of train problems from it")
     return {
@@ -86,4 +94,5 @@ def leakage(
         "crossing_groups": int(len(np.unique(comp[crossing]))) if crossing.any() else 0,
         "moved": int(crossing.sum()) if policy == "move" else 0,
         "dropped": int(crossing.sum()) if policy == "drop" else 0,
+        "by_problem_key": {"moved": by_key if policy == "move" else 0, "dropped": by_key if policy == "drop" else 0},
     }

@@ -6,9 +6,10 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from cotsynth.core.graph import REF, StepGraph
 from cotsynth.core.seeding import rng_for, stable_id
 from cotsynth.core.vocabulary import EVERY_FAMILY
-from cotsynth.core.graph import StepGraph
+from cotsynth.schema import dumps
 from cotsynth.tasks.knobs import Knob
 from cotsynth.tasks.templates import QuestionTemplate, question_templates
 from cotsynth.verify import answers_match
@@ -25,6 +26,7 @@ class Problem:
     template_id: str
     knobs: dict[str, Any]  # the values this example used
     program: str | None = None  # a Python program printing the answer (granularity `code`)
+    task_key: str = ""  # the pipeline task it was made for (its `name`); `task` is the family
 
 
 @dataclass
@@ -70,6 +72,17 @@ class TaskFamily:
         override this; the default is equivalence with the canonical answer."""
         return answers_match(problem.answer, prediction)
 
+    def problem_key(self, problem: Problem) -> str:
+        """The problem itself, whatever its wording: the family plus its canonical inputs. Two
+        problems with the same key are the same exercise (dedup `problem`, and no key in two splits).
+        By default the inputs are the step graph's: each node's operation, literal inputs, where
+        its references point and its facts (tables, KG, rules); templates never reach the graph.
+        Families whose graph is one of many solutions of the same givens (countdown) override this."""
+        order = {n.id: k for k, n in enumerate(problem.graph.nodes)}
+        inputs = [[n.op, [f"#{order[i[1:]]}" if i.startswith(REF) else i for i in n.inputs], n.attrs]
+                  for n in problem.graph.nodes]
+        return f"{self.name}:{stable_id(dumps(inputs))}"
+
     def templates(self, allowed: list[str] | None = None) -> tuple[QuestionTemplate, ...]:
         found = question_templates(self.name)
         if allowed is None:
@@ -100,6 +113,7 @@ class TaskFamily:
             template_id=template.id,
             knobs=recorded | generated.knobs,
             program=generated.program,
+            task_key=task_key,
         )
 
 

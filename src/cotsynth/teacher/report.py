@@ -32,8 +32,8 @@ def aggregate(config: PipelineConfig, stats: list[dict[str, Any]]) -> list[dict[
         failures: Counter[str] = Counter()
         latencies: list[float] = []
         for unit in stats:
-            if len(unit.get("teacher", [])) <= position:
-                continue
+            if len(unit.get("teacher", [])) <= position or unit["teacher"][position] is None:
+                continue  # the unit's task sets its own traces
             entry = unit["teacher"][position]
             problems.update(entry["problems"])
             samples.update(entry["samples"])

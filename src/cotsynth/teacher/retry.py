@@ -18,13 +18,26 @@ RETRY_STATUSES = frozenset({408, 409, 429})
 
 @dataclass(frozen=True)
 class Failure:
-    reason: str  # e.g. "http_429", "timeout", "connection", "http_400"
+    reason: str  # e.g. "http_429", "timeout", "connection", "connection_refused", "http_400"
     retryable: bool
     retry_after: float | None = None  # seconds, as the server asked
     detail: str = ""
 
 
+def _refused(error: BaseException) -> bool:
+    """Whether a refused connection is behind the error: the aiohttp transport reports one as a
+    connect *timeout*, which would send a user looking for a slow server instead of a missing one."""
+    seen = 0
+    while error is not None and seen < 16:
+        if isinstance(error, ConnectionRefusedError):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
+
+
 def classify(error: Exception) -> Failure:
+    if isinstance(error, openai.APIConnectionError) and _refused(error):
+        return Failure("connection_refused", True, detail=str(error)[:200])
     if isinstance(error, openai.APITimeoutError):
         return Failure("timeout", True)
     if isinstance(error, openai.APIConnectionError):

@@ -8,6 +8,6 @@ per split). Adding a view is one file plus its import below.
 """
 
 from cotsynth.output.views import sft, rl, prm  # noqa: F401,I001  (registration, in output order)
-from cotsynth.output.views.registry import VIEWS, View, register, unit_views
+from cotsynth.output.views.registry import VIEWS, View, ViewOptions, register, unit_views
 
-__all__ = ["VIEWS", "View", "register", "unit_views"]
+__all__ = ["VIEWS", "View", "ViewOptions", "register", "unit_views"]

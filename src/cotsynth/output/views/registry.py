@@ -18,11 +18,20 @@ def _as_is(table: pa.Table, split: str, first_index: int) -> pa.Table:
 
 
 @dataclass(frozen=True)
+class ViewOptions:
+    """What `output:` says about the views' rows (config.py builds it; views never import config)."""
+
+    answer_format: str = "boxed"
+    include_unverified: bool = False  # sft: also unverified records (never negatives)
+    stop_at_first_error: bool = False  # prm: cut a row after its first False step
+
+
+@dataclass(frozen=True)
 class View:
     name: str  # also its config name (`output.formats`) and its folder in the output dir
     schema: pa.Schema
-    row: Callable[[dict[str, Any], str], dict[str, Any]]  # (record, answer format) -> row
-    takes: Callable[[dict[str, Any], bool], bool]  # (record, first of its problem?) -> gives a row?
+    row: Callable[[dict[str, Any], ViewOptions], dict[str, Any]]  # (record, options) -> row
+    takes: Callable[[dict[str, Any], bool, ViewOptions], bool]  # (record, first of its problem?, options) -> a row?
     place: Callable[[pa.Table, str, int], pa.Table] = _as_is  # (rows, split, rows of the split before)
 
 
@@ -39,7 +48,7 @@ def final_answer(answer: str, answer_format: str) -> str:
 
 
 def unit_views(
-    records: list[dict[str, Any]], problem_ids: list[str], formats: list[str], answer_format: str
+    records: list[dict[str, Any]], problem_ids: list[str], formats: list[str], options: ViewOptions
 ) -> tuple[dict[str, pa.Table], dict[str, list[int]]]:
     """One unit's rows of each view, in record order, and each view's row count per problem (records
     come grouped by problem, in `problem_ids` order)."""
@@ -52,8 +61,8 @@ def unit_views(
         problem = problem_id_of(record["id"])
         first = problem != previous_problem
         for view in views:
-            if view.takes(record, first):
-                rows[view.name].append(view.row(record, answer_format))
+            if view.takes(record, first, options):
+                rows[view.name].append(view.row(record, options))
                 counts[view.name][position[problem]] += 1
         previous_problem = problem
     tables = {view.name: pa.Table.from_pylist(rows[view.name], schema=view.schema) for view in views}

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from cotsynth.output.views.registry import MESSAGE, View, register
+from cotsynth.output.views.registry import MESSAGE, View, ViewOptions, register
 from cotsynth.schema import problem_id_of
 
 RL_INSTRUCTION = "Think step by step, then give the final answer as \\boxed{answer}."
@@ -19,6 +19,7 @@ EXTRA_INFO = pa.struct(
         ("index", pa.int64()),
         ("id", pa.string()),
         ("task", pa.string()),
+        ("family", pa.string()),
         ("knobs", pa.string()),
         ("answer_type", pa.string()),
         ("graph", pa.string()),
@@ -26,17 +27,18 @@ EXTRA_INFO = pa.struct(
 )
 
 
-def rl_row(record: dict[str, Any], answer_format: str = "boxed") -> dict[str, Any]:
+def rl_row(record: dict[str, Any], options: ViewOptions | None = None) -> dict[str, Any]:
     return {
-        "data_source": f"cotsynth/{record['task']}",
+        "data_source": f"cotsynth/{record['family']}",
         "prompt": [{"role": "user", "content": f"{record['question']}\n{RL_INSTRUCTION}"}],
-        "ability": record["task"],
+        "ability": record["family"],
         "reward_model": {"style": "rule", "ground_truth": record["answer"]},
         "extra_info": {
             "split": record["split"],
             "index": 0,  # numbered per split by `place_rl`
             "id": problem_id_of(record["id"]),
             "task": record["task"],
+            "family": record["family"],
             "knobs": record["knobs"],
             "answer_type": record["answer_type"],
             "graph": record["graph"],  # lets a family with many right answers score any of them
@@ -69,7 +71,7 @@ RL = register(
             ]
         ),
         row=rl_row,
-        takes=lambda record, first: first,
+        takes=lambda record, first, options: first,
         place=place_rl,
     )
 )

@@ -7,7 +7,7 @@ to place it in the data flow) plus its import below.
 """
 
 # Registration, in data-flow order.
-from cotsynth.pipeline.steps import generate, render, verify, teacher, records, outputs  # noqa: F401,I001
+from cotsynth.pipeline.steps import generate, render, verify, teacher, records, outputs, negatives  # noqa: F401,I001
 from cotsynth.pipeline.steps.registry import build_chain, build_steps, kinds, register
 
 __all__ = ["build_chain", "build_steps", "kinds", "register"]

@@ -9,7 +9,7 @@ import pyarrow as pa
 from cotsynth.config import PipelineConfig
 from cotsynth.diversity.keys import key_columns
 from cotsynth.diversity.sketch import sketches_table, unit_sketches
-from cotsynth.output.views import unit_views
+from cotsynth.output.views import ViewOptions, unit_views
 from cotsynth.pipeline.chain import Needs, UnitWork
 from cotsynth.pipeline.steps.registry import register
 from cotsynth.pipeline.steps.records import PROBLEMS_SCHEMA
@@ -22,7 +22,9 @@ class BuildOutputs:
 
     def __init__(self, config: PipelineConfig):
         self.threshold = config.diversity.threshold
-        self.formats, self.answer_format = config.output.formats, config.output.answer_format
+        output = config.output
+        self.formats = output.formats
+        self.options = ViewOptions(output.answer_format, output.sft.include_unverified, output.prm.stop_at_first_error)
 
     def run(self, work: UnitWork) -> None:
         problems = pa.Table.from_pylist(work.problem_rows, schema=PROBLEMS_SCHEMA)
@@ -30,7 +32,7 @@ class BuildOutputs:
         for key_field, column in zip(keys.schema, keys.columns):
             problems = problems.append_column(key_field, column)
         problem_ids = [problem.id for problem in work.problems]
-        views, counts = unit_views(work.records, problem_ids, self.formats, self.answer_format)
+        views, counts = unit_views(work.records, problem_ids, self.formats, self.options)
         for view, per_problem in counts.items():
             problems = problems.append_column(pa.field(f"rows_{view}", pa.int32()), pa.array(per_problem, pa.int32()))
         records = to_table(work.records)

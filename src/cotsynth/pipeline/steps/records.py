@@ -10,18 +10,19 @@ from typing import Any
 
 import pyarrow as pa
 
+from cotsynth import tasks
 from cotsynth.pipeline.chain import Needs, UnitWork
 from cotsynth.pipeline.steps.registry import register
 from cotsynth.schema import dumps, record_id
 from cotsynth.splits.compounds import compounds
-from cotsynth.tasks import get as family_of
 from cotsynth.traces.symbolic import Trace
 from cotsynth.traces.verify import TraceVerdict
 
 PROBLEMS_SCHEMA = pa.schema(
     [
         ("problem_id", pa.string()),
-        ("task", pa.string()),
+        ("task", pa.string()),  # the task key
+        ("problem_key", pa.string()),
         ("template_id", pa.string()),
         ("knobs", pa.string()),
         ("atoms", pa.list_(pa.string())),
@@ -31,6 +32,7 @@ PROBLEMS_SCHEMA = pa.schema(
         ("entities", pa.list_(pa.string())),  # for entity-level hold-outs (`heldout_entities`)
         ("question", pa.string()),
         ("rows_data", pa.int32()),  # rows this problem contributes to data/ (after verification)
+        ("coarse_is_fine", pa.bool_()),  # its coarse steps restate its fine steps one for one
     ]
 )  # then the question keys of `diversity.keys` and the problem's rows in each view (`outputs`)
 
@@ -40,7 +42,9 @@ def to_record(trace: Trace, verdict: TraceVerdict, seed: int) -> dict[str, Any]:
     graph = problem.graph
     return {
         "id": record_id(trace),
-        "task": problem.task,
+        "task": problem.task_key or problem.task,
+        "family": problem.task,
+        "problem_key": tasks.get(problem.task).problem_key(problem),
         "split": "",  # assigned globally, when every problem is known
         "knobs": dumps(problem.knobs),
         "seed": seed,
@@ -87,16 +91,18 @@ class BuildRecords:
             work.problem_rows.append(
                 {
                     "problem_id": problem.id,
-                    "task": problem.task,
+                    "task": problem.task_key or problem.task,
+                    "problem_key": tasks.get(problem.task).problem_key(problem),
                     "template_id": problem.template_id,
                     "knobs": dumps(problem.knobs),
                     "atoms": graph.atoms(),
                     "compounds": compounds(graph, self.compound_size),
                     "complexity": graph.complexity(),
                     "shape": graph.shape(),
-                    "entities": family_of(problem.task).entities(graph) if self.wants_entities else [],
+                    "entities": tasks.get(problem.task).entities(graph) if self.wants_entities else [],
                     "question": problem.question,
                     "rows_data": kept,
+                    "coarse_is_fine": [s.text for s in graph.subgoals] == [n.text for n in graph.nodes],
                 }
             )
         work.stats["kept"] += len(work.records)

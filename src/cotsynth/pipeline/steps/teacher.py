@@ -43,6 +43,9 @@ class TeacherStep:
     async def run(self, work: UnitWork) -> None:
         from cotsynth.teacher.stage import outcome_counts
 
+        if self.config.tasks[work.unit.task_index].traces is not None:
+            work.extra_stats.setdefault("teacher", []).append(None)  # the task sets its own traces
+            return
         stage = self.stage
         results, client = await stage.arun(work.problems, self.config.tasks[work.unit.task_index].key)
         kept_count, requested, kept_total = {}, 0, 0

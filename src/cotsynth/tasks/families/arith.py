@@ -65,7 +65,11 @@ def _operand(value: Fraction) -> str:
 
 
 def expression_graph(root: Expr) -> StepGraph:
-    """Nodes in evaluation order; subgoals: each operand of the root that is an operation, then the root."""
+    """Nodes in evaluation order; subgoals (coarse steps): each operand of the root that is an
+    operation (a bracketed sub-expression or a term), then the root. When the last such operand is a
+    single operation, it and the root are one step, stated as the root's expression with the earlier
+    operands' values put in: so every problem of 2 or more operations has a coarse step of at least
+    2 operations, and coarse never restates fine."""
     nodes: list[Node] = []
     refs: dict[int, str] = {}
 
@@ -92,18 +96,29 @@ def expression_graph(root: Expr) -> StepGraph:
         refs[id(expr)] = REF + node_id
         return refs[id(expr)]
 
-    # Subgoals: each operand of the root that is itself an operation, then the root.
     subgoals = []
+    operands = [child for child in (root.left, root.right) if child is not None and child.op is not None]
+    merged = operands[-1] if operands and operands[-1].left.op is None and operands[-1].right.op is None else None
     for group, child in enumerate((root.left, root.right)):
         if child is not None and child.op is not None:
             start = len(nodes)
-            visit(child, group)
+            visit(child, 2 if child is merged else group)
+            if child is merged:
+                continue
             covered = tuple(n.id for n in nodes[start:])
             value = format_fraction(child.value)
             subgoals.append(Subgoal(group, covered, f"{child.text()} = {value}", f"What is {child.text()}?", value))
+    start = len(nodes) - (1 if merged is not None else 0)
     visit(root, 2)
     top = nodes[-1]
-    subgoals.append(Subgoal(2, (top.id,), top.text, top.question, top.output))
+    if merged is None:
+        subgoals.append(Subgoal(2, (top.id,), top.text, top.question, top.output))
+    else:
+        # both operands are operations: the first was an earlier step, so it is stated by its value
+        stated = root.text() if len(operands) == 1 else \
+            f"{_operand(root.left.value)} {root.op} {root._child(root.right, True)}"
+        subgoals.append(Subgoal(2, tuple(n.id for n in nodes[start:]), f"{stated} = {top.output}",
+                                f"What is {stated}?", top.output))
     return StepGraph(nodes=nodes, subgoals=subgoals, result=top.id)
 
 

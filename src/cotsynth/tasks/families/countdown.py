@@ -18,6 +18,7 @@ from typing import Any
 
 import sympy
 
+from cotsynth.core.seeding import stable_id
 from cotsynth.tasks import register
 from cotsynth.tasks.base import Generated, Problem, TaskFamily
 from cotsynth.tasks.families.arith import Expr, check_arithmetic_step, expression_graph
@@ -31,43 +32,24 @@ MAX_DRAWS = 1000
 _ALLOWED_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 _TRANSLATE = str.maketrans({"×": "*", "·": "*", "÷": "/", "−": "-", "–": "-"})
 
-_SEARCH = '''numbers = {numbers}
+_STEPS = '''from fractions import Fraction
+
+numbers = {numbers}
 target = {target}
-ops = "{ops}"
-failed = set()
 
 
-def solve(items):
-    """Combine two items at a time (positive integer results only) until one equals the target."""
-    if len(items) == 1:
-        return items[0][1] if items[0][0] == target else None
-    key = tuple(sorted(value for value, _ in items))
-    if key in failed:
-        return None
-    for i, (a, ta) in enumerate(items):
-        for j, (b, tb) in enumerate(items):
-            if i == j:
-                continue
-            rest = [item for k, item in enumerate(items) if k not in (i, j)]
-            options = []
-            if "+" in ops and i < j:
-                options.append((a + b, "+"))
-            if "*" in ops and i < j:
-                options.append((a * b, "*"))
-            if "-" in ops and a > b:
-                options.append((a - b, "-"))
-            if "/" in ops and a % b == 0:
-                options.append((a // b, "/"))
-            for value, op in options:
-                found = solve(rest + [(value, f"({{ta}} {{op}} {{tb}})")])
-                if found:
-                    return found
-    failed.add(key)
-    return None
+def combine(x, op, y):
+    """One step: the value and the expression of `x op y` (x and y are (value, expression) pairs)."""
+    value = {{"+": x[0] + y[0], "-": x[0] - y[0], "*": x[0] * y[0], "/": x[0] / y[0]}}[op]
+    return value, f"({{x[1]}} {{op}} {{y[1]}})"
 
 
-print(solve([(n, str(n)) for n in numbers]))
+given = [(Fraction(n), str(n)) for n in numbers]
+{steps}
+assert {result}[0] == target, "the steps do not reach the target"
+print({result}[1][1:-1])
 '''
+
 
 
 @register
@@ -92,13 +74,12 @@ class Countdown(TaskFamily):
         graph = expression_graph(tree)
         result = graph.node(graph.result)
         graph.nodes[-1] = replace(result, attrs={"numbers": numbers, "target": target})
-        ops = "".join(knobs["ops"])
         return Generated(
             variables={"numbers": numbers, "target": target, "ops": list(knobs["ops"]),
                        "numbers_text": ", ".join(str(n) for n in numbers)},
             answer=tree.text(),
             graph=graph,
-            program=_SEARCH.format(numbers=numbers, target=target, ops=ops),
+            program=_program(graph, numbers, target),
             knobs={"target": target},
         )
 
@@ -160,6 +141,12 @@ class Countdown(TaskFamily):
     def check_step(self, graph: StepGraph, step: str, node_ids: tuple[str, ...]) -> tuple[bool, str]:
         return check_arithmetic_step(graph, step, node_ids)
 
+    def problem_key(self, problem: Problem) -> str:
+        """The numbers (as a multiset), the target and the allowed operations: the graph is only one
+        of the expressions that reach the target."""
+        facts = problem.graph.node(problem.graph.result).attrs
+        return f"{self.name}:{stable_id(sorted(facts['numbers']), facts['target'], problem.knobs.get('ops', ''))}"
+
     def score_answer(self, problem: Problem, prediction: str) -> bool:
         """Right when the expression uses exactly the given numbers and + - * / and equals the target;
         a trailing `= target` is allowed."""
@@ -185,3 +172,19 @@ class Countdown(TaskFamily):
             elif not isinstance(node, ast.operator):
                 return False  # unary minus, powers, floats, names: not in the game
         return value == facts["target"] and Counter(used) == Counter(facts["numbers"])
+
+
+def _program(graph: StepGraph, numbers: list[int], target: int) -> str:
+    """The fine trace as a program: each step combines two given numbers (by their place in the
+    list) or earlier results, as the graph does, and the expression is built alongside its value."""
+    unused = list(range(len(numbers)))
+
+    def operand(text: str) -> str:
+        if text.startswith(REF):
+            return text[1:]
+        place = next(k for k in unused if numbers[k] == int(text))
+        unused.remove(place)
+        return f"given[{place}]"
+
+    steps = [f'{n.id} = combine({operand(n.inputs[0])}, "{_SYMBOL[n.op]}", {operand(n.inputs[1])})' for n in graph.nodes]
+    return _STEPS.format(numbers=numbers, target=target, steps="\n".join(steps), result=graph.result)

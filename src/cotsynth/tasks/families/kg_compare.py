@@ -113,7 +113,11 @@ class KgCompare(TaskFamily):
         nodes.append(Node("c", "compare", ("@av", "@bv"), answer, comparison(attr, values, people, form), asked, 2,
                           {"kg": kg.params, "attribute": attr.name, "word": word, "form": form,
                            "people": list(people)}))
-        subgoals.append(Subgoal(2, ("c",), nodes[-1].text, asked, answer))
+        if hops:
+            subgoals.append(Subgoal(2, ("c",), nodes[-1].text, asked, answer))
+        else:  # one lookup per side: the second lookup and the comparison are one coarse step
+            second = subgoals.pop()
+            subgoals.append(Subgoal(2, (*second.node_ids, "c"), f"{second.text} {nodes[-1].text}", asked, answer))
         mentions = [nest(list(relations), start) for start, relations, _ in sides]
         return Generated(
             variables={"left": mentions[0], "right": mentions[1], "word": word, "yes_no": form == "yes_no",
@@ -155,20 +159,25 @@ class KgCompare(TaskFamily):
         return verdict(attr, values, (people[0], people[1]), compare.attrs["word"], compare.attrs["form"])
 
     def check_step(self, graph: StepGraph, step: str, node_ids: tuple[str, ...]) -> tuple[bool, str]:
-        kg, last = kg_of(graph), graph.node(node_ids[-1])
-        if last.op == "compare":
-            attr = attribute(last.attrs["attribute"])
-            values = tuple(int(graph.resolve(i)) for i in last.inputs)
-            expected = comparison(attr, values, tuple(last.attrs["people"]), last.attrs["form"])  # type: ignore[arg-type]
-        elif last.op in {a.name for a in all_attributes()}:
-            hops = node_ids[:-1]
-            person = walk(kg, graph.resolve(graph.node(hops[0]).inputs[0]), [graph.node(i).op for i in hops])[-1] \
-                if hops else graph.resolve(last.inputs[0])
-            fact = attribute(last.op).fact.format(x=person, v=kg.values[(person, last.op)])
-            expected = (f"{chain_claim(kg, graph, hops)} " if hops else "") + fact
-        else:
-            expected = chain_claim(kg, graph, node_ids)
+        expected = _expected(graph, node_ids)
         if " ".join(step.split()) != expected:
             return False, f"does not hold in the KG; expected: {expected}"
         return True, "holds in the KG"
+
+
+def _expected(graph: StepGraph, node_ids: tuple[str, ...]) -> str:
+    """The true statement of a step stating these nodes, recomputed from the KG."""
+    kg, last = kg_of(graph), graph.node(node_ids[-1])
+    if last.op == "compare":
+        attr = attribute(last.attrs["attribute"])
+        values = tuple(int(graph.resolve(i)) for i in last.inputs)
+        expected = comparison(attr, values, tuple(last.attrs["people"]), last.attrs["form"])  # type: ignore[arg-type]
+        return f"{_expected(graph, node_ids[:-1])} {expected}" if len(node_ids) > 1 else expected
+    if last.op in {a.name for a in all_attributes()}:
+        hops = node_ids[:-1]
+        person = walk(kg, graph.resolve(graph.node(hops[0]).inputs[0]), [graph.node(i).op for i in hops])[-1] \
+            if hops else graph.resolve(last.inputs[0])
+        fact = attribute(last.op).fact.format(x=person, v=kg.values[(person, last.op)])
+        return (f"{chain_claim(kg, graph, hops)} " if hops else "") + fact
+    return chain_claim(kg, graph, node_ids)
 

@@ -95,6 +95,38 @@ def _to_json(side: Side) -> list[dict[str, Any]]:
     return [{"k": k, "terms": [[list(m), str(c)] for m, c in poly.items()]} for k, poly in side]
 
 
+def _variable(mono: tuple[int, ...], names: tuple[str, ...]) -> str:
+    """The variable a monomial of degree <= 1 is in, or "" for the constant."""
+    return next((name for name, power in zip(names, mono) if power), "")
+
+
+_SOLVE = '''
+
+def collect(side):
+    """Expand every bracket and collect like terms: {variable or "": coefficient}."""
+    total = {}
+    for k, terms in side:
+        for coef, var in terms:
+            total[var] = total.get(var, 0) + k * Fraction(coef)
+    return total
+
+
+rows = []
+for lhs, rhs in equations:
+    left, right = collect(lhs), collect(rhs)
+    # move the variable terms to the left and the constants to the right: a*x (+ b*y) = c
+    rows.append([left.get(v, 0) - right.get(v, 0) for v in names] + [right.get("", 0) - left.get("", 0)])
+if len(names) == 1:
+    (a, c), = rows
+    print(c / a)
+else:
+    (a1, b1, c1), (a2, b2, c2) = rows
+    y = (a1 * c2 - a2 * c1) / (a1 * b2 - a2 * b1)  # eliminate x: a2*(1) - a1*(2)
+    x = (c1 - b1 * y) / a1 if a1 else (c2 - b2 * y) / a2  # substitute y back
+    print(f"({x}, {y})")
+'''
+
+
 def _rational(text: str) -> int | Fraction:
     """`int` for integer text (equal to its Fraction, and far cheaper), else a Fraction."""
     return int(text) if text.lstrip("-").isdigit() else Fraction(text)
@@ -154,7 +186,7 @@ class LinearEq(TaskFamily):
         equations = [self._disguise(rng, t, n, knobs["terms"], min(knobs["brackets"], knobs["terms"]), coef)
                      for t in targets]
         texts = [_equation_text(lhs, rhs, names) for lhs, rhs in equations]
-        program = self._program(targets, texts, names)  # each equation's lhs - rhs is its target
+        program = self._program(equations, texts, names)
         graph = self._graph([(list(lhs), list(rhs)) for lhs, rhs in equations], texts, names, solution)  # moves edit sides
         if kind == "single":
             answer, answer_type = format_fraction(solution[0]), "rational"
@@ -340,30 +372,19 @@ class LinearEq(TaskFamily):
         return StepGraph(nodes, subgoals, nodes[-1].id)
 
     @staticmethod
-    def _program(differences: list[Poly], texts: list[str], names: tuple[str, ...]) -> str:
-        """Cramer's rule on the collected coefficients (of each equation's lhs - rhs), in Fraction arithmetic."""
-        n = len(names)
-        rows = []
-        for poly in differences:
-            coefs = [format_fraction(poly.get(_unit(i, n), 0)) for i in range(n)]
-            rows.append((coefs, format_fraction(-poly.get((0,) * n, 0))))
-        lines = ["from fractions import Fraction", ""]
-        lines += [f"# {text}" for text in texts]
-        if n == 1:
-            (a,), c = rows[0]
-            lines += [f"a, c = Fraction({a}), Fraction({c})  # a*x = c", "print(c / a)"]
-        else:
-            (a1, b1), c1 = rows[0]
-            (a2, b2), c2 = rows[1]
-            lines += [
-                f"a1, b1, c1 = Fraction({a1}), Fraction({b1}), Fraction({c1})  # a1*x + b1*y = c1",
-                f"a2, b2, c2 = Fraction({a2}), Fraction({b2}), Fraction({c2})  # a2*x + b2*y = c2",
-                "det = a1 * b2 - b1 * a2",
-                "x = (c1 * b2 - b1 * c2) / det",
-                "y = (a1 * c2 - c1 * a2) / det",
-                'print(f"({x}, {y})")',
-            ]
-        return "\n".join(lines) + "\n"
+    def _program(equations: list[tuple[Side, Side]], texts: list[str], names: tuple[str, ...]) -> str:
+        """The solving as a program from the equations as given: expand the brackets and collect like
+        terms per side, move variables left and constants right, then eliminate (Fraction arithmetic)."""
+        def item(k: int | None, poly: Poly) -> str:
+            terms = ", ".join(f'({format_fraction(c)!r}, "{_variable(m, names)}")' for m, c in poly.items())
+            return f"({1 if k is None else k}, [{terms}])"
+
+        lines = ["from fractions import Fraction", "", f"names = {list(names)}",
+                 "# each side lists its items: k(terms) for a bracket k(...), k = 1 for plain terms", "equations = ["]
+        for text, (lhs, rhs) in zip(texts, equations):
+            lines.append(f"    # {text}")
+            lines.append(f"    ([{', '.join(item(k, p) for k, p in lhs)}], [{', '.join(item(k, p) for k, p in rhs)}]),")
+        return "\n".join(lines) + "\n]\n" + _SOLVE
 
     def recompute_answer(self, graph: StepGraph) -> str:
         """The original equations' coefficients summed afresh from their structured form (brackets

@@ -145,6 +145,12 @@ class Rewrite(TaskFamily):
         return text
 
     def check_step(self, graph: StepGraph, step: str, node_ids: tuple[str, ...]) -> tuple[bool, str]:
+        if len(node_ids) > 1 and node_ids[-1] == graph.result:  # the last run and the halt, one coarse step
+            run, found, halt = step.strip().rpartition(". ")
+            if not found:
+                return False, "states the last rewriting and the halt without a sentence between them"
+            holds, reason = self.check_step(graph, run, node_ids[:-1])
+            return self.check_step(graph, halt, node_ids[-1:]) if holds else (holds, reason)
         halt = graph.node(graph.result)
         rules, limit = halt.attrs["rules"], halt.attrs["max_steps"]
         first = graph.node(node_ids[0])
@@ -174,7 +180,8 @@ class Rewrite(TaskFamily):
 
 
 def _runs(nodes: list[Node], rules: tuple[Rule, ...]) -> list[Subgoal]:
-    """Coarse steps: each run of consecutive applications of one rule, then the halt."""
+    """Coarse steps: each run of consecutive applications of one rule; the halt is stated with the
+    last run (`... -> ccba. No rule applies to ccba, ...`), so coarse never restates fine."""
     subgoals: list[Subgoal] = []
     start = 0
     while start < len(nodes) - 1:
@@ -189,5 +196,9 @@ def _runs(nodes: list[Node], rules: tuple[Rule, ...]) -> list[Subgoal]:
                                 run[-1].output))
         start = end + 1
     halt = nodes[-1]
-    subgoals.append(Subgoal(len(subgoals), (halt.id,), halt.text, halt.question, halt.output))
+    if not subgoals:
+        return [Subgoal(0, (halt.id,), halt.text, halt.question, halt.output)]
+    last = subgoals.pop()
+    subgoals.append(Subgoal(last.group, (*last.node_ids, halt.id), f"{last.text}. {halt.text}",
+                            f"{last.question} Does any rule apply then?", halt.output))
     return subgoals
