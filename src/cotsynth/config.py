@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from cotsynth import tasks
 from cotsynth.diversity.config import DiversityConfig
 from cotsynth.schema import dumps
+from cotsynth.sources.config import DatasetSpec
 from cotsynth.splits.config import SplitsConfig
 from cotsynth.tasks.knobs import KnobError, resolve_knobs
 from cotsynth.traces.symbolic import GRANULARITIES, STYLES
@@ -38,15 +39,28 @@ class _Strict(BaseModel):
 
 
 class TaskSpec(_Strict):
-    family: str
-    count: int = Field(gt=0)
+    family: str | None = Field(default=None, description="a built-in family; or give `dataset`")
+    dataset: DatasetSpec | None = Field(default=None, description="problems from a dataset (docs/teacher.md)")
+    count: int | None = Field(default=None, gt=0, description="problems of a family; a dataset's first N rows")
     knobs: dict[str, Any] = Field(default_factory=dict)
     templates: list[str] | None = Field(default=None, min_length=1)
     name: str | None = Field(default=None, description="task key; defaults to the family name")
 
+    @model_validator(mode="after")
+    def _one_source(self) -> TaskSpec:
+        if (self.family is None) == (self.dataset is None):
+            raise ValueError("give either `family` or `dataset`")
+        if self.family is not None and self.count is None:
+            raise ValueError("`count` is required for a family task")
+        if self.dataset is not None and self.name is None:
+            raise ValueError("a dataset task needs a `name`")
+        if self.dataset is not None and (self.knobs or self.templates):
+            raise ValueError("`knobs` and `templates` apply to family tasks only")
+        return self
+
     @property
     def key(self) -> str:
-        return self.name or self.family
+        return self.name or self.family  # type: ignore[return-value]
 
 
 class SymbolicTraces(_Strict):
@@ -72,6 +86,13 @@ class Sampling(_Strict):
     seed: int | None = Field(default=None, description="sent per sample as hash(seed, problem, sample) when set")
 
 
+class Rollouts(_Strict):
+    """Math-Shepherd step labels: per step prefix, `per_step` continuations from the same teacher."""
+
+    per_step: int = Field(4, gt=0, le=64)
+    max_steps: int = Field(12, gt=0, le=256, description="traces with more steps are not rolled out (unlabelled)")
+
+
 class TeacherTraces(_Strict):
     """CoT sampled from an OpenAI-compatible endpoint (docs/teacher.md)."""
 
@@ -90,6 +111,10 @@ class TeacherTraces(_Strict):
     cache_dir: str | None = Field(default=None, description="default: <output.dir>/teacher_cache")
     price_per_million_input: float | None = Field(default=None, ge=0)
     price_per_million_output: float | None = Field(default=None, ge=0)
+    step_labels: Literal["none", "claims", "rollouts"] = Field(
+        "claims", description="claims: checked exactly (against the step graph for families); rollouts: Math-Shepherd")
+    rollouts: Rollouts = Field(default_factory=lambda: Rollouts())
+    format: Literal["prose", "program"] = Field("prose", description="program: a Python program printing the answer, run in the sandbox")
 
 
 TraceSpec = Annotated[SymbolicTraces | TeacherTraces, Field(discriminator="source")]
@@ -111,13 +136,28 @@ class PipelineConfig(_Strict):
     splits: SplitsConfig = Field(default_factory=SplitsConfig)
     diversity: DiversityConfig = Field(default_factory=DiversityConfig)
     output: OutputConfig
+    _base_dir: str = PrivateAttr(default=".")  # where a dataset's relative path starts: the pipeline file's folder
+
+    @property
+    def base_dir(self) -> str:
+        return self._base_dir
 
     def knob_settings(self, task_index: int) -> dict[str, Any]:
         spec = self.tasks[task_index]
+        if spec.family is None:
+            return {}
         return resolve_knobs(tasks.get(spec.family).knobs, spec.knobs)
 
     def canonical(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        data = self.model_dump(mode="json")
+        for task in data["tasks"]:  # family tasks dump as before this key existed (same config hash)
+            if task["dataset"] is None:
+                del task["dataset"]
+        for trace in data["traces"]:
+            if trace["source"] == "teacher" and trace["step_labels"] == "claims" and trace["format"] == "prose" \
+                    and trace["rollouts"] == Rollouts().model_dump():
+                del trace["step_labels"], trace["format"], trace["rollouts"]
+        return data
 
     def hash(self) -> str:
         return hashlib.sha256(dumps(self.canonical()).encode()).hexdigest()[:16]
@@ -142,6 +182,12 @@ def _semantic_problems(config: PipelineConfig) -> list[str]:
     problems = []
     seen: set[str] = set()
     for i, spec in enumerate(config.tasks):
+        if spec.dataset is not None:
+            if spec.key in seen:
+                problems.append(f"tasks[{i}].name: task key {spec.key!r} is used twice; give each task a distinct name")
+            seen.add(spec.key)
+            problems.extend(_dataset_problems(config, i))
+            continue
         if spec.family not in tasks.names():
             problems.append(f"tasks[{i}].family: unknown family {spec.family!r}; known: {', '.join(tasks.names())}")
             continue
@@ -178,8 +224,24 @@ def _semantic_problems(config: PipelineConfig) -> list[str]:
     return problems
 
 
-def parse_config(data: Any, overrides: dict[str, Any] | None = None) -> PipelineConfig:
-    """Validate a loaded YAML document; raises ConfigError with every problem found."""
+def _dataset_problems(config: PipelineConfig, i: int) -> list[str]:
+    """A dataset task: its source must open and hold the named columns; symbolic traces need a family."""
+    from cotsynth.sources.dataset import DatasetError, check_columns
+
+    problems = [f"traces[{j}].source: `symbolic` traces need a step graph, and tasks[{i}] ({config.tasks[i].key}) "
+                "is a dataset task; use `source: teacher`"
+                for j, trace in enumerate(config.traces) if trace.source == "symbolic"]
+    try:
+        check_columns(config.tasks[i].dataset, config.base_dir)
+    except DatasetError as err:
+        problems.append(f"tasks[{i}].dataset.{err.key}: {err}")
+    return problems
+
+
+def parse_config(data: Any, overrides: dict[str, Any] | None = None, base_dir: str | Path = ".") -> PipelineConfig:
+    """Validate a loaded YAML document; raises ConfigError with every problem found.
+
+    `base_dir` is where a dataset task's relative path starts (the pipeline file's folder)."""
     if not isinstance(data, dict):
         raise ConfigError([f"(top level): expected a mapping of pipeline keys, got {type(data).__name__}"])
     if overrides:
@@ -188,6 +250,7 @@ def parse_config(data: Any, overrides: dict[str, Any] | None = None) -> Pipeline
         config = PipelineConfig.model_validate(data)
     except ValidationError as err:
         raise ConfigError([f"{_path(e['loc'])}: {e['msg']}" for e in err.errors()]) from None
+    config._base_dir = str(Path(base_dir).absolute())
     problems = _semantic_problems(config)
     if problems:
         raise ConfigError(problems)
@@ -204,4 +267,4 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Pi
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ConfigError([f"{path}: invalid YAML{where}: {getattr(err, 'problem', err)}"]) from None
-    return parse_config(data, overrides)
+    return parse_config(data, overrides, path.parent)

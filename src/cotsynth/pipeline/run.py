@@ -38,6 +38,7 @@ from cotsynth.pipeline.parts import WORK, Parts, mark_done, part_path, save_tabl
 from cotsynth.pipeline.stages import UnitResult
 from cotsynth.pipeline.units import WorkUnit, plan_units
 from cotsynth.schema import RECORD_SCHEMA, dumps
+from cotsynth.sources.tasks import task_counts
 from cotsynth.splits import assign, leakage
 
 TEACHER_CACHE = ".cotsynth-cache"  # teacher answers; outlives the run and --overwrite
@@ -59,7 +60,7 @@ class RunOptions:
 
 
 def effective_counts(config: PipelineConfig, limit: int | None) -> list[int]:
-    return [min(t.count, limit) if limit else t.count for t in config.tasks]
+    return task_counts(config, limit)
 
 
 def run_hash(config: PipelineConfig, limit: int | None) -> str:

@@ -15,13 +15,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from cotsynth import tasks
 from cotsynth.config import PipelineConfig
 from cotsynth.diversity.keys import key_columns
 from cotsynth.diversity.sketch import sketches_table, unit_sketches
 from cotsynth.output.views import unit_views
 from cotsynth.pipeline.units import WorkUnit
 from cotsynth.schema import dumps, to_table
+from cotsynth.sources.dataset import RowDrop
+from cotsynth.sources.tasks import task_problems
 from cotsynth.tasks.base import Problem
 from cotsynth.traces.symbolic import Trace, render
 from cotsynth.verify.symbolic import TraceVerdict, verify_symbolic
@@ -44,19 +45,15 @@ PROBLEMS_SCHEMA = pa.schema(
 
 
 class GenerateProblems:
+    """A unit's problems from its task's source (a family, or a dataset's rows); a row that cannot
+    be a problem comes out as a `RowDrop`."""
+
     def __init__(self, config: PipelineConfig):
         self.config = config
-        self._settings = [config.knob_settings(i) for i in range(len(config.tasks))]
-        self._templates = [tasks.get(t.family).templates(t.templates) for t in config.tasks]
 
-    def run(self, units: Iterable[WorkUnit]) -> Iterator[Problem]:
+    def run(self, units: Iterable[WorkUnit]) -> Iterator[Problem | RowDrop]:
         for unit in units:
-            spec = self.config.tasks[unit.task_index]
-            family = tasks.get(spec.family)
-            for index in range(unit.start, unit.stop):
-                yield family.build(
-                    self.config.seed, spec.key, index, self._settings[unit.task_index], self._templates[unit.task_index]
-                )
+            yield from task_problems(self.config, unit.task_index, unit.start, unit.stop)
 
 
 class RenderSymbolicTraces:
@@ -170,7 +167,12 @@ class UnitProcessor:
         n_traces = 0
 
         started = time.perf_counter()
-        problems = list(self.generate.run([unit]))
+        problems = []
+        for problem in self.generate.run([unit]):
+            if isinstance(problem, RowDrop):
+                drops.append({"id": problem.id, "stage": "dataset", "reason": problem.reason})
+            else:
+                problems.append(problem)
         timings["generate"] += time.perf_counter() - started
         started = time.perf_counter()
         rendered = list(self.render.run(problems))

@@ -23,6 +23,11 @@ class Problem:
     template_id: str
     knobs: dict[str, Any]  # the values this example used
     program: str | None = None  # a Python program printing the answer (granularity `code`)
+    source_row: dict[str, Any] | None = None  # a dataset problem's row: {"index": i, "id": its id column}
+
+    @property
+    def from_dataset(self) -> bool:
+        return self.source_row is not None
 
 
 @dataclass

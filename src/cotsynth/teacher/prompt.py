@@ -32,6 +32,11 @@ def find_template(name: str) -> Path:
     raise FileNotFoundError(f"no teacher prompt template {name!r} (looked in {folder} and as a path)")
 
 
+def template_name(spec: TeacherTraces) -> str:
+    """The configured template; `format: program` with the default one asks for a program instead."""
+    return "program" if spec.format == "program" and spec.prompt_template == "default" else spec.prompt_template
+
+
 @lru_cache(maxsize=None)
 def _module(path: str) -> Any:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(path).parent)), undefined=jinja2.StrictUndefined)
@@ -51,11 +56,13 @@ class PromptBuilder:
     """Messages for each problem of a config under one teacher spec."""
 
     def __init__(self, config: PipelineConfig, spec: TeacherTraces):
-        self.module = _module(str(find_template(spec.prompt_template)))
+        self.module = _module(str(find_template(template_name(spec))))
         self.few_shot = spec.few_shot
         self.pools: dict[str, list[Exemplar]] = {}
         if spec.few_shot:
             for i, task in enumerate(config.tasks):
+                if task.family is None:  # a dataset task: no generator to draw exemplars from
+                    continue
                 family = tasks.get(task.family)
                 settings, templates = config.knob_settings(i), family.templates(task.templates)
                 pool = []
