@@ -124,6 +124,9 @@ def _teacher_records(
     per_problem, kept_count = [], {}
     for problem, samples in results:
         kept, rejected = teacher.keep(samples)
+        if problem.from_dataset:  # a difficulty a `difficulty` split can read: the first teacher's misses
+            rate = samples[0].trace.meta["pass_rate"] if samples else None
+            problem.knobs.setdefault("teacher_fail_rate", round(1 - (rate or 0.0), 6))
         per_problem.append([(s.trace, s.verdict) for s in kept])
         kept_count[problem.id] = sum(not s.failed for s in kept)
         for sample, why in rejected:

@@ -31,6 +31,10 @@ def assign(problems: pa.Table, config: SplitsConfig, seed: int) -> list[str]:
         test = strategies.holdout(problems, problems.column("compounds"), config.heldout_compounds, tf, seed, "compounds")
     elif config.strategy == "heldout_templates":
         test = strategies.holdout(problems, strategies.template_lists(problems), config.heldout_templates, tf, seed, "templates")
+    elif config.strategy == "heldout_values":
+        params = config.heldout_values
+        test = strategies.holdout(problems, strategies.value_lists(problems, params.column), strategies.held_values(params),
+                                  tf, seed, f"values of {params.column}")
     else:
         test = mcd(problems, config.mcd or MCDParams(), tf, seed)
     splits = np.where(test, "test", "train").astype(object)

@@ -167,7 +167,9 @@ class TeacherSim:
 
     def __init__(self, problems: list[Problem], knobs: SimKnobs):
         self.knobs = knobs
-        self.by_question = {p.question.strip(): p for p in problems}
+        self.by_question: dict[str, Problem] = {}
+        for problem in problems:  # a repeated question is answered as its first problem (dedup keeps that one)
+            self.by_question.setdefault(problem.question.strip(), problem)
         self.stats = SimStats()
         self._attempts: Counter[str] = Counter()
 
@@ -252,6 +254,8 @@ class TeacherSim:
             completion_tokens += _tokens(text)
             wrong_steps.append(wrong)
             tag = f"{problem.id if problem else 'unknown'}#{sample}#{index}"
+            if prefix:  # a rollout: logged apart from the samples (`#rollout<steps in its prefix>`)
+                tag += f"#rollout{len(prefix)}"
             self.stats.injected[tag] = {"wrong_step": wrong, "final": kind, "finish_reason": finish}
             choices.append({"index": index, "message": {"role": "assistant", "content": text}, "finish_reason": finish})
         self.stats.answered[key] += 1
