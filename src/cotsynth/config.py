@@ -153,6 +153,8 @@ class PipelineConfig(_Strict):
         for task in data["tasks"]:  # family tasks dump as before this key existed (same config hash)
             if task["dataset"] is None:
                 del task["dataset"]
+        if data["splits"]["heldout_values"] is None:
+            del data["splits"]["heldout_values"]
         for trace in data["traces"]:
             if trace["source"] == "teacher" and trace["step_labels"] == "claims" and trace["format"] == "prose" \
                     and trace["rollouts"] == Rollouts().model_dump():
