@@ -234,7 +234,7 @@ def _dataset_problems(config: PipelineConfig, i: int) -> list[str]:
                 "is a dataset task; use `source: teacher`"
                 for j, trace in enumerate(config.traces) if trace.source == "symbolic"]
     try:
-        check_columns(config.tasks[i].dataset, config.base_dir)
+        check_columns(config.tasks[i].dataset, config.base_dir, config.tasks[i].count)
     except DatasetError as err:
         problems.append(f"tasks[{i}].dataset.{err.key}: {err}")
     return problems

@@ -85,9 +85,9 @@ def read_rows(spec: DatasetSpec, base_dir: str, count: int | None = None) -> tup
     return _rows(spec.model_dump_json(), base_dir, count)
 
 
-def check_columns(spec: DatasetSpec, base_dir: str) -> None:
+def check_columns(spec: DatasetSpec, base_dir: str, count: int | None = None) -> None:
     """Raise DatasetError naming the key and the column when the source lacks a configured column."""
-    first = read_rows(spec, base_dir, 1)
+    first = read_rows(spec, base_dir, count)
     if not first:
         raise DatasetError("path", f"{spec.path!r} split {spec.split!r} has no rows")
     columns = set(first[0])
@@ -97,8 +97,10 @@ def check_columns(spec: DatasetSpec, base_dir: str) -> None:
             raise DatasetError(key, f"no column {column!r} in {spec.path!r} (columns: {', '.join(sorted(columns))})")
 
 
-def row_count(spec: DatasetSpec, base_dir: str, count: int | None) -> int:
-    return len(read_rows(spec, base_dir, count))
+def row_count(spec: DatasetSpec, base_dir: str, count: int | None, limit: int | None = None) -> int:
+    """Rows of the first `count` (all when None), at most `limit`: one read serves every caller."""
+    rows = len(read_rows(spec, base_dir, count))
+    return min(rows, limit) if limit else rows
 
 
 def _knobs(row: dict[str, Any], spec: DatasetSpec) -> dict[str, Any]:

@@ -17,8 +17,7 @@ def task_counts(config: PipelineConfig, limit: int | None = None) -> list[int]:
     out = []
     for spec in config.tasks:
         if spec.dataset is not None:
-            cap = min(spec.count, limit) if spec.count and limit else spec.count or limit
-            out.append(row_count(spec.dataset, config.base_dir, cap))
+            out.append(row_count(spec.dataset, config.base_dir, spec.count, limit))
         else:
             out.append(min(spec.count, limit) if limit else spec.count)
     return out
