@@ -14,12 +14,23 @@ from dataclasses import dataclass
 from cotsynth import tasks
 from cotsynth.sources.gold import answers_match
 from cotsynth.tasks.base import Problem
+from cotsynth.verify import extract_answer
 from cotsynth.verify.claims import label_claims
 from cotsynth.verify.step_labels import StepLabels, label_steps
 
 PROGRAM_TIMEOUT_S = 5.0
 PROGRAM_MEMORY_MB = 512
+# The last-line fallback would read a missing final answer out of the last step: not for teachers.
+EXTRACT = ("boxed", "final_answer", "answer_is", "answer_colon", "hashes")
+# A format placeholder copied from the prompt (`\boxed{ANSWER}`) is no answer, not a wrong one.
+_PLACEHOLDER = re.compile(r"^\s*(?:[<\[(]?\s*(?:your\s+|final\s+)?answer\s*[>\])]?|\.\.\.|…|\?+)\s*$", re.I)
 _FENCE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.S | re.I)
+
+
+def final_answer(content: str | None) -> str | None:
+    """The final answer a completion states, if it states one (placeholders are not answers)."""
+    found = extract_answer(content, strategies=EXTRACT)
+    return None if found is None or _PLACEHOLDER.match(found) else found
 
 
 def score(problem: Problem, predicted: str | None) -> bool:

@@ -16,10 +16,7 @@ from cotsynth.seeding import stable_id
 from cotsynth.tasks.base import Problem
 from cotsynth.teacher.cache import cache_key
 from cotsynth.teacher.client import Answer, Request
-from cotsynth.teacher.grading import score
-from cotsynth.verify import extract_answer
-
-_EXTRACT = ("boxed", "final_answer", "answer_is", "answer_colon", "hashes")
+from cotsynth.teacher.grading import final_answer, score
 
 
 def prefix_messages(messages: list[dict[str, str]], steps: list[str], k: int) -> list[dict[str, str]]:
@@ -60,7 +57,7 @@ def label(problem: Problem, per_step: list[list[Answer]]) -> RolloutLabels:
     labels, soft, reached = [], [], []
     for answers in per_step:
         answered = [a for a in answers if a.failure is None]
-        hits = sum(score(problem, extract_answer(a.content or "", strategies=_EXTRACT)) for a in answered
+        hits = sum(score(problem, final_answer(a.content)) for a in answered
                    if a.finish_reason != "length")
         labels.append(hits > 0 if answered else None)
         soft.append(round(hits / len(answered), 6) if answered else None)

@@ -23,7 +23,7 @@ from cotsynth.tasks.base import Problem
 from cotsynth.teacher.cache import ResponseCache, cache_key
 from cotsynth.teacher import rollouts
 from cotsynth.teacher.client import Answer, Request, TeacherClient
-from cotsynth.teacher.grading import claim_labels, run_program_answer, score
+from cotsynth.teacher.grading import EXTRACT, claim_labels, final_answer, run_program_answer, score
 from cotsynth.teacher.loop import run_loop
 from cotsynth.teacher.prompt import PromptBuilder, template_name
 from cotsynth.traces.symbolic import Trace
@@ -32,8 +32,6 @@ from cotsynth.verify.symbolic import TraceVerdict
 
 GRANULARITY = "free"  # the teacher words its own steps: no graph-defined granularity
 CACHE_DIR = ".cotsynth-cache"  # inside output.dir; kept by the driver across runs and --overwrite
-# The last-line fallback would read a missing final answer out of the last step: not for teachers.
-_EXTRACT = ("boxed", "final_answer", "answer_is", "answer_colon", "hashes")
 
 
 def cache_folder(config: PipelineConfig, spec: TeacherTraces) -> Path:
@@ -61,7 +59,7 @@ class Sample:
 def split_final(content: str) -> tuple[str, list[str]]:
     """The reasoning without its closing answer line, and its steps (one per non-empty line)."""
     lines = [line.strip() for line in content.strip().splitlines() if line.strip()]
-    if lines and extract_answer(lines[-1], strategies=_EXTRACT) is not None:
+    if lines and extract_answer(lines[-1], strategies=EXTRACT) is not None:
         lines = lines[:-1]
     return "\n".join(lines), lines
 
@@ -81,7 +79,7 @@ def judge(problem: Problem, answer: Answer, step_labels: str = "claims",
     else:
         cot, steps = split_final(content)
         labelled = claim_labels(problem, steps) if step_labels != "none" else None
-        predicted = extract_answer(content, strategies=_EXTRACT)
+        predicted = final_answer(content)
     labels = labelled.labels if labelled and step_labels == "claims" else None
     complete_labels = labels if labels and all(x is not None for x in labels) else None
     right = score(problem, predicted)
