@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from teacher_docs import DOC as FAMILY_DOC
+
 ROWS: list[dict[str, Any]] = [
     {"uid": f"r{i:02d}", "problem": f"Ana has {i + 3} shells and finds {2 * i + 1} more. How many shells does she have now?",
      "solution": f"{i + 3} + {2 * i + 1} = {3 * i + 4}\n#### {3 * i + 4}", "topic": ["sea", "sand", "rock"][i % 3], "level": i % 4}
@@ -26,23 +28,15 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]] = ROWS) -> Path:
     return path
 
 
-DOC: dict[str, Any] = {
+DOC: dict[str, Any] = copy.deepcopy(FAMILY_DOC) | {
     "name": "dataset-test",
     "seed": 3,
     "tasks": [{"name": "shells", "dataset": {"path": "unset", "question": "problem", "answer": "solution",
                                               "answer_extract": "gsm8k", "id": "uid"}}],
-    "traces": [{
-        "source": "teacher",
-        "endpoint": {"base_url": "http://127.0.0.1:9/v1", "model": "sim"},
-        "samples": 2,
-        "keep": "all",
-        "max_concurrency": 16,
-        "timeout": 5,
-        "sampling": {"temperature": 0.8, "seed": 5},
-    }],
     "splits": {"strategy": "iid", "test_fraction": 0.25},
-    "output": {"dir": "unused", "shard_rows": 1000, "formats": ["sft", "rl", "prm"]},
 }
+DOC["traces"][0]["timeout"] = 5
+DOC["output"]["formats"] = ["sft", "rl", "prm"]
 
 
 def dataset_document(path: str | Path, out: str | Path = "unused", **teacher: Any) -> dict[str, Any]:

@@ -108,7 +108,8 @@ def test_heldout_values_of_a_source_column(tmp_path):
     assert {json.loads(r["knobs"])["topic"] == "sand" for r in rows if r["split"] == "test"} == {True}
     assert all(json.loads(r["knobs"])["topic"] != "sand" for r in rows if r["split"] == "train")
     assert all(r["atoms"] == [] and r["compounds"] == [] for r in rows)
-    assert report  # atoms and compounds are empty; lexical figures are still reported
+    assert "no step graph" in report["atoms"]["note"] and report["compounds"]["distinct"] == 0
+    assert report["questions"]["distinct_1"] > 0 and report["vendi"]["questions_ngram"]["score"] > 1
 
 
 @pytest.mark.parametrize("knob", ["level", "teacher_fail_rate"])

@@ -37,6 +37,8 @@ def render_summary(report: dict) -> str:
         lines.append(
             f"| {split} vs train: atom / compound divergence | {d['atom_divergence']} / {d['compound_divergence']} ({unseen} compounds unseen in train) |"
         )
+    if _get(report, "atoms", "note", default=None):
+        lines += ["", f"Atoms and compounds are {report['atoms']['note']}."]
     if report.get("plots"):
         lines += ["", "Plots: " + ", ".join(f"[{p.split('/')[-1][:-4]}]({p})" for p in report["plots"])]
     return "\n".join(lines)

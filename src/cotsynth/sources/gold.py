@@ -27,9 +27,8 @@ _CHOICE = re.compile(r"^\(?[A-J]\)?$")
 _INTERVAL = re.compile(r"^[(\[].*,.*[)\]]$|\\cup")
 _SET = re.compile(r"^\\\{.*\\\}$|^\{.*\}$")
 _MATHY = re.compile(r"[\\^=_{}]|\d|(?<![A-Za-z])[a-z](?![A-Za-z])")
-# A numeric answer followed by a unit word ("18 apples", "$18", "18%") states that number; scale
-# words change it, so they never count as a unit.
-_WITH_UNIT = re.compile(rf"^\$?\s*({_NUMBER}(?:/\d+)?)\s*(%|[A-Za-z][A-Za-z .'-]{{0,30}})?\.?$")
+# The number readers take "18 apples" and "$18" as 18; a scale word changes the number, so a numeric
+# gold never matches a prediction that has one ("18 thousand").
 _COMMAND = re.compile(r"\\[A-Za-z]+")
 _SCALE = re.compile(r"\b(?:hundred|thousand|million|billion|trillion|dozen|half|quarter|percent of|times)\b", re.I)
 
@@ -90,21 +89,9 @@ def answer_type(gold: str) -> tuple[str | None, str]:
     return None, "gold is neither a number, a math expression nor a short text"
 
 
-def clean_prediction(pred: str | None, kind: str) -> str | None:
-    """The answer a prediction states, with a unit word or currency sign around a number dropped
-    when the gold is a number ("18 apples" states 18; "18 thousand" states something else)."""
-    if pred is None or kind not in ("integer", "decimal", "rational"):
-        return pred
-    text = strip_wrappers(pred)
-    found = _WITH_UNIT.match(text)
-    if found and not (found.group(2) and _SCALE.search(found.group(2))):
-        return found.group(1)
-    return pred
-
-
 def answers_match(gold: str, pred: str | None, kind: str) -> tuple[bool, str]:
     """(match, reason) of a prediction against a typed gold."""
     if pred is not None and kind in ("integer", "decimal", "rational") and _SCALE.search(pred):
         return False, f"a scale word changes the number: {pred[:60]}"
-    verdict = check_answer(gold, clean_prediction(pred, kind), kind)
+    verdict = check_answer(gold, pred, kind)
     return verdict.match, verdict.reason
