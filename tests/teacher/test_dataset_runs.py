@@ -28,6 +28,8 @@ UNIQUE = ROWS[:-1]
     (lambda d: d["tasks"][0]["dataset"].update(question="prompt"), "tasks[0].dataset.question: no column 'prompt'"),
     (lambda d: d["tasks"][0]["dataset"].update(id="row_id"), "tasks[0].dataset.id: no column 'row_id'"),
     (lambda d: d["tasks"][0]["dataset"].update(answer_extract="regex"), "tasks[0].dataset.answer_extract: Input should be"),
+    (lambda d: d["tasks"][0]["dataset"].update(answer_extract="boxed"),
+     "tasks[0].dataset.answer_extract: boxed reads no gold from column 'solution' in the first 20 rows"),
     (lambda d: d["traces"].append({"source": "symbolic"}), "traces[1].source: `symbolic` traces need a step graph"),
     (lambda d: d["tasks"][0].pop("name"), "tasks[0]: Value error, a dataset task needs a `name`"),
     (lambda d: d["tasks"][0].update(family="arith"), "tasks[0]: Value error, give either `family` or `dataset`"),

@@ -26,6 +26,7 @@ from cotsynth.tasks.graph import StepGraph
 FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
 TEMPLATE_ID = "dataset"
 MAX_KNOB_CHARS = 64
+CHECK_ROWS = 20  # rows whose gold the config check reads
 
 
 class DatasetError(ValueError):
@@ -95,6 +96,12 @@ def check_columns(spec: DatasetSpec, base_dir: str, count: int | None = None) ->
         column = getattr(spec, key)
         if column is not None and column not in columns:
             raise DatasetError(key, f"no column {column!r} in {spec.path!r} (columns: {', '.join(sorted(columns))})")
+    # One unreadable gold is that row's drop; none readable among the first rows is a wrong `answer_extract`.
+    sample = first[:CHECK_ROWS]
+    found = [extract_gold(str(row.get(spec.answer) or ""), spec.answer_extract) for row in sample]
+    if not any(gold is not None for gold, _ in found):
+        raise DatasetError("answer_extract", f"{spec.answer_extract} reads no gold from column {spec.answer!r} in the "
+                                             f"first {len(sample)} rows (row 0: {found[0][1]})")
 
 
 def row_count(spec: DatasetSpec, base_dir: str, count: int | None, limit: int | None = None) -> int:
