@@ -59,7 +59,7 @@ def test_actors_on_the_driver_node_save_their_units(ray_session, tmp_path, tiny_
     executor = RayExecutor(workers=1)
     try:
         (actor,) = executor._pool()
-        config_json = json.dumps(config.canonical())
+        config_json = json.dumps([config.canonical(), config.base_dir])
         (tmp_path / ".cotsynth" / "parts").mkdir(parents=True)
         save = functools.partial(save_tables, tmp_path)
         here = ray.get_runtime_context().get_node_id()

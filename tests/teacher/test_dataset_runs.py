@@ -77,14 +77,15 @@ def test_sigkill_then_resume_gives_the_same_bytes(tmp_path):
 
 def test_ray_equals_local(tmp_path, ray_session):
     rows = [dict(r, uid=f"{r['uid']}-{k}", problem=f"{r['problem']} (copy {k})") for k in range(4) for r in ROWS]
-    path = write_jsonl(tmp_path / "rows.jsonl", rows)  # 116 rows: two work units
-    doc = dataset_document(path, samples=1, step_labels="rollouts", rollouts={"per_step": 1, "max_steps": 4})
+    write_jsonl(tmp_path / "rows.jsonl", rows)  # 116 rows: two work units
+    # relative to the pipeline's folder, which the actors are told (their working dir is elsewhere)
+    doc = dataset_document("rows.jsonl", samples=1, step_labels="rollouts", rollouts={"per_step": 1, "max_steps": 4})
     outputs = {}
-    with start_sim(parse_config(doc), SimKnobs(seed=4, p_wrong_step=0.2, p_429=0.05)) as sim:
+    with start_sim(parse_config(doc, base_dir=tmp_path), SimKnobs(seed=4, p_wrong_step=0.2, p_429=0.05)) as sim:
         doc["traces"][0]["endpoint"]["base_url"] = sim.base_url
         for executor in ("ray", "local"):
             out = tmp_path / executor
-            config = parse_config(doc | {"output": doc["output"] | {"dir": str(out)}})
+            config = parse_config(doc | {"output": doc["output"] | {"dir": str(out)}}, base_dir=tmp_path)
             run_pipeline(config, RunOptions(out_dir=out, executor=executor, workers=2 if executor == "ray" else None))
             outputs[executor] = parquet_bytes(out) | {"drops": (out / "drops.jsonl").read_bytes()}
     assert outputs["ray"] == outputs["local"]

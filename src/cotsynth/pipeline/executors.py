@@ -66,7 +66,8 @@ class UnitWorker:
         import ray
 
         if config_json != self.config_json:
-            self.processor = UnitProcessor(parse_config(json.loads(config_json)), parallel_units)
+            document, base_dir = json.loads(config_json)
+            self.processor = UnitProcessor(parse_config(document, base_dir=base_dir), parallel_units)
             self.config_json = config_json
         result = self.processor(unit)
         if save is not None and ray.get_runtime_context().get_node_id() == driver_node:
@@ -150,7 +151,7 @@ class RayExecutor:
         # (ray#44687); each actor keeps its share of max_concurrency in flight.
         teacher = any(t.source == "teacher" for t in config.traces)
         actors = self._pool(num_cpus=0.25 if teacher else 1)
-        config_json = ray.put(json.dumps(_absolute_paths(config)))
+        config_json = ray.put(json.dumps([_absolute_paths(config), config.base_dir]))  # a dataset path starts there
         driver_node = ray.get_runtime_context().get_node_id()
         busy = min(len(actors), len(units))  # actors sharing a teacher's max_concurrency
         queue = list(reversed(units))
