@@ -116,6 +116,12 @@ class TeacherTraces(_Strict):
     rollouts: Rollouts = Field(default_factory=lambda: Rollouts())
     format: Literal["prose", "program"] = Field("prose", description="program: a Python program printing the answer, run in the sandbox")
 
+    @model_validator(mode="after")
+    def _labels_fit_format(self) -> TeacherTraces:
+        if self.format == "program" and self.step_labels == "rollouts":
+            raise ValueError("step_labels `rollouts` continue prose steps; `format: program` has none (use `none` or `claims`)")
+        return self
+
 
 TraceSpec = Annotated[SymbolicTraces | TeacherTraces, Field(discriminator="source")]
 
