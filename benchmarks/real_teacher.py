@@ -76,7 +76,7 @@ def start_server(python: str, model: str, port: int, threads: int, log: Path) ->
 
 def teacher_settings(doc: dict, base_url: str, args: argparse.Namespace) -> dict:
     teacher = doc["traces"][0]
-    teacher["endpoint"] = {"base_url": base_url, "model": "smollm2-135m", "api_key_env": None}
+    teacher["endpoint"] = {"base_url": base_url, "model": args.model, "api_key_env": None}
     teacher.update(samples=args.samples, keep="all", max_concurrency=args.concurrency, timeout=600, max_retries=1,
                    sampling={"temperature": args.temperature, "max_tokens": args.max_tokens, "seed": 0})
     doc["splits"] = {"strategy": "iid", "test_fraction": 0.2}  # --limit may leave a held-out value out
@@ -121,12 +121,16 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--only", choices=["own_problems", "arith"], default=None)
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--base-url", default=None, help="use this running OpenAI-compatible server instead")
+    parser.add_argument("--model", default="smollm2-135m", help="model name sent to the server")
     args = parser.parse_args()
 
     port = args.port or free_port()
     work = Path(tempfile.mkdtemp(prefix="cotsynth-real-teacher-"))
-    server = start_server(args.server_python, gguf_path(args.server_python), port, args.threads, work / "server.log")
-    base_url = f"http://127.0.0.1:{port}/v1"
+    server = None
+    if args.base_url is None:
+        server = start_server(args.server_python, gguf_path(args.server_python), port, args.threads, work / "server.log")
+    base_url = args.base_url or f"http://127.0.0.1:{port}/v1"
     figures = []
     try:
         pipelines = []
@@ -143,11 +147,12 @@ def main() -> None:
             manifest = run_pipeline(parse_config(doc, base_dir=base_dir), RunOptions(out, "local", limit=args.limit))
             figures.append(summarize(name, out, manifest) | {"seconds": round(time.perf_counter() - started, 1)})
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     shutil.rmtree(work, ignore_errors=True)
