@@ -21,11 +21,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from cotsynth import tasks
-from cotsynth.pipeline.stages import to_record
+from cotsynth.pipeline.steps.records import to_record
 from cotsynth.schema import to_table
 from cotsynth.tasks.knobs import resolve_knobs
 from cotsynth.traces.symbolic import render
-from cotsynth.verify.symbolic import verify_symbolic
+from cotsynth.traces.verify import verify_symbolic
 
 # cotsynth family -> its nearest reasoning-gym generator
 REASONING_GYM = {

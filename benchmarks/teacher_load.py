@@ -86,12 +86,13 @@ async def baseline(base_url: str, questions: list[str], concurrency: int) -> Non
 
 
 def stage_worker(document: dict, start: int, stop: int, parallel: int, cache: str, ready, go, results) -> None:
-    from cotsynth.teacher.loop import run_loop
+    from cotsynth.core.loop import run_loop
     from cotsynth.teacher.stage import TeacherStage
 
     document = {**document, "traces": [{**document["traces"][0], "cache_dir": cache}]}
     config = parse_config(document)
-    stage = TeacherStage(config, config.traces[0], parallel)
+    spec = config.traces[0]
+    stage = TeacherStage(config, spec, Path(cache), max(1, -(-spec.max_concurrency // parallel)))
     problems = problems_of(config, stop)[start:stop]
     requests = [r for p in problems for r in stage.requests(p, "arith")]
     ready.release()

@@ -48,3 +48,9 @@ def ray_session():
         ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
     yield ray
     ray.shutdown()
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--repin", action="store_true", help="rewrite tests/pipeline/output_pins.json from this code's outputs"
+    )

@@ -56,7 +56,8 @@ def run(pipeline, out_dir, executor, ray_address, workers, limit, resume, overwr
         fail([f"{path}: {line}" for line in err.problems])
     if executor == "local" and workers not in (None, 1):
         fail("--workers: the local executor runs in this process; use --executor ray for more workers")
-    from cotsynth.pipeline.run import OutputDirError, RunOptions, effective_counts, run_pipeline
+    from cotsynth.pipeline.outdir import WORK, OutputDirError
+    from cotsynth.pipeline.run import RunOptions, effective_counts, run_pipeline
     from cotsynth.splits import SplitError
 
     options = RunOptions(Path(config.output.dir), executor, workers, ray_address, limit, resume, overwrite)
@@ -96,7 +97,7 @@ def run(pipeline, out_dir, executor, ray_address, workers, limit, resume, overwr
         except OSError as err:  # a full disk, a file size limit, a lost mount: the finished units are safe
             fail(
                 f"writing {err.filename or options.out_dir}: {err.strerror or err}; the finished units are kept in "
-                f"{options.out_dir / '.cotsynth'}: free space and rerun with --resume"
+                f"{options.out_dir / WORK}: free space and rerun with --resume"
             )
     _summary(manifest, options.out_dir, time.perf_counter() - started)
 
@@ -192,7 +193,7 @@ def preview(family, count, granularities, style, seed, knobs) -> None:
     """Show rendered problems of FAMILY and their CoT in each granularity."""
     from cotsynth.config import parse_config
     from cotsynth.traces.symbolic import render
-    from cotsynth.verify.symbolic import verify_symbolic
+    from cotsynth.traces.verify import verify_symbolic
 
     try:
         knob_values = dict(_parse_knob(k) for k in knobs)

@@ -15,11 +15,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 
 from cotsynth import tasks
 from cotsynth.diversity.config import DiversityConfig
+from cotsynth.output.views import VIEWS
 from cotsynth.schema import dumps
 from cotsynth.sources.config import DatasetSpec
 from cotsynth.splits.config import SplitsConfig
+from cotsynth.resources import find_template
 from cotsynth.tasks.knobs import KnobError, resolve_knobs
-from cotsynth.traces.symbolic import GRANULARITIES, STYLES
+from cotsynth.core.vocabulary import GRANULARITIES, STYLES
 
 
 class ConfigError(ValueError):
@@ -129,7 +131,7 @@ TraceSpec = Annotated[SymbolicTraces | TeacherTraces, Field(discriminator="sourc
 class OutputConfig(_Strict):
     dir: str
     shard_rows: int = Field(50_000, gt=0)
-    formats: list[Literal["sft", "rl", "prm"]] = Field(default_factory=list)
+    formats: list[Literal[tuple(VIEWS)]] = Field(default_factory=list)  # type: ignore[valid-type]
     answer_format: Literal["boxed", "answer_line"] = "boxed"
     license: str = "apache-2.0"
 
@@ -223,8 +225,6 @@ def _semantic_problems(config: PipelineConfig) -> list[str]:
                 )
     for j, trace in enumerate(config.traces):
         if trace.source == "teacher":
-            from cotsynth.teacher.prompt import find_template
-
             try:
                 find_template(trace.prompt_template)
             except FileNotFoundError as err:

@@ -30,3 +30,12 @@ def find_pipeline(name_or_path: str) -> Path:
     if shipped.is_file():
         return shipped
     raise FileNotFoundError(f"no pipeline file {name_or_path!r} (nor a shipped pipeline of that name)")
+
+
+def find_template(name: str) -> Path:
+    """A teacher prompt template: `default` → templates/teacher/default.j2; otherwise a file name there, or a path."""
+    folder = resource_dir("templates") / "teacher"
+    for candidate in (folder / f"{name}.j2", folder / name, Path(name)):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"no teacher prompt template {name!r} (looked in {folder} and as a path)")

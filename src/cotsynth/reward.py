@@ -36,7 +36,7 @@ def _family_score(solution: str, ground_truth: str, info: dict[str, Any]) -> flo
     """The family's own `score_answer` where it overrides plain equivalence, else None."""
     from cotsynth import tasks
     from cotsynth.tasks.base import Problem, TaskFamily
-    from cotsynth.tasks.graph import StepGraph
+    from cotsynth.core.graph import StepGraph
 
     if not info.get("graph") or info.get("task") not in tasks.names():
         return None

@@ -49,6 +49,11 @@ JSON_COLUMNS = ("knobs", "verification", "graph", "meta")
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False)
 
 
+def record_id(trace: Any) -> str:
+    """A trace's record id: `<problem id>/<granularity>/<style>/<source>/<sample index>`."""
+    return f"{trace.problem.id}/{trace.granularity}/{trace.style}/{trace.source}/{trace.sample_index}"
+
+
 def problem_id_of(record_id: str) -> str:
     """The problem a record belongs to: a record id is `<problem id>/<granularity>/<style>/<source>/<sample>`."""
     return record_id.split("/", 1)[0]

@@ -6,7 +6,7 @@ import pytest
 import pyarrow as pa
 
 from cotsynth.diversity import DiversityConfig, DiversityReport, compare_selection, render_summary, report, select
-from cotsynth.diversity.metrics import chernoff_divergence, entropy
+from cotsynth.core.metrics import chernoff_divergence, entropy
 from cotsynth.diversity.reporting import report_part
 from cotsynth.diversity.sketch import HyperLogLog
 from cotsynth.diversity.text import splitmix64

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
-from cotsynth.diversity.metrics import divergences
+from cotsynth.core.metrics import divergences
 from cotsynth.splits import SplitError, SplitsConfig, assign, leakage
 
 STRATEGIES = [

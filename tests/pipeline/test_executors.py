@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 import signal
 
@@ -53,22 +52,36 @@ def test_actors_on_the_driver_node_save_their_units(ray_session, tmp_path, tiny_
 
     from cotsynth.config import parse_config
     from cotsynth.pipeline.parts import part_path, save_tables
+    from cotsynth.pipeline.steps import build_chain
     from cotsynth.pipeline.units import WorkUnit
 
-    config = parse_config(tiny_document)
+    make = [ray.put(functools.partial(build_chain, parse_config(tiny_document)))]
     executor = RayExecutor(workers=1)
     try:
         (actor,) = executor._pool()
-        config_json = json.dumps([config.canonical(), config.base_dir])
         (tmp_path / ".cotsynth" / "parts").mkdir(parents=True)
         save = functools.partial(save_tables, tmp_path)
         here = ray.get_runtime_context().get_node_id()
         unit = WorkUnit(0, 0, 20)
-        remote = ray.get(actor.process.remote(config_json, 1, unit, save, "another-node"))
-        assert remote.records.num_rows > 0 and not part_path(tmp_path, unit, "records.arrow").exists()
-        local = ray.get(actor.process.remote(config_json, 1, unit, save, here))
-        assert local.records is None and local.stats["kept"] == remote.stats["kept"] > 0
+        saved_there, remote = ray.get(actor.process.remote(1, make, 1, unit, save, "another-node"))
+        assert not saved_there and not part_path(tmp_path, unit, "records.arrow").exists()
+        assert remote.tables["records"].num_rows > 0
+        saved_here, local = ray.get(actor.process.remote(1, make, 1, unit, save, here))
+        assert saved_here and local.tables is None and local.stats["kept"] == remote.stats["kept"] > 0
         saved = pa.ipc.open_file(pa.memory_map(str(part_path(tmp_path, unit, "records.arrow")))).read_all()
-        assert saved.equals(remote.records)
+        assert saved.equals(remote.tables["records"])
     finally:
         executor.shutdown()
+
+
+def test_map_builds_the_function_once_per_worker_and_runs_after(ray_session):
+    """`make(workers)` runs once per worker, told how many workers share the items; `after` runs on
+    every result, and every item comes back once whichever executor runs them."""
+    items = list(range(12))
+    for executor in (LocalExecutor(), RayExecutor(workers=2)):
+        try:
+            results = list(executor.map(lambda workers: lambda item: 100 * workers + item, items, after=lambda r: ("after", r)))
+        finally:
+            executor.shutdown()
+        workers = 1 if executor.name == "local" else 2
+        assert sorted(results) == [("after", 100 * workers + i) for i in items]

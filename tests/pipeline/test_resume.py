@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from cotsynth.cli import main
 
-PROBLEMS = 2_500  # 25 units of 100
+PROBLEMS = 800  # 8 units of 100: enough to kill a run after 3 and still have work left
 
 
 def parquet_bytes(folder: Path) -> dict[str, bytes]:
@@ -27,7 +27,7 @@ def parquet_bytes(folder: Path) -> dict[str, bytes]:
 def pipeline(tmp_path_factory, tiny_document) -> Path:
     document = json.loads(json.dumps(tiny_document))
     document["tasks"][0]["count"] = PROBLEMS
-    document["output"]["shard_rows"] = 1_000
+    document["output"]["shard_rows"] = 500
     path = tmp_path_factory.mktemp("resume") / "pipeline.yaml"
     path.write_text(json.dumps(document))  # JSON is YAML
     return path

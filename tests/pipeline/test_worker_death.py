@@ -22,7 +22,7 @@ def map_worker_pids() -> list[int]:
                 title = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"UnitWorker" in title:
+            if b"PoolWorker" in title:
                 pids.append(int(entry.name))
     return pids
 

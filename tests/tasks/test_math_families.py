@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 
 from cotsynth import tasks
 from cotsynth.tasks.knobs import resolve_knobs
-from cotsynth.traces.symbolic import GRANULARITIES, STYLES, render
-from cotsynth.verify.arithmetic import evaluate
-from cotsynth.verify.symbolic import verify_symbolic
+from cotsynth.core.vocabulary import GRANULARITIES, STYLES
+from cotsynth.traces.symbolic import render
+from cotsynth.core.arithmetic import evaluate
+from cotsynth.traces.verify import verify_symbolic
 
 FAMILIES = ("arith", "multiply", "linear_eq", "poly", "modular", "countdown")
 

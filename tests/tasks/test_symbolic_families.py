@@ -21,7 +21,7 @@ from cotsynth.resources import resource_dir
 from cotsynth.tasks.base import Problem
 from cotsynth.tasks.knobs import resolve_knobs
 from cotsynth.traces.symbolic import render
-from cotsynth.verify.symbolic import verify_symbolic
+from cotsynth.traces.verify import verify_symbolic
 
 FAMILIES = ("kg_compose", "kg_compare", "two_hop", "rewrite", "sort", "list_ops", "scan")
 

@@ -15,7 +15,7 @@ from teacher_docs import document
 from cotsynth.config import parse_config
 from cotsynth.pipeline.run import RunOptions, run_pipeline
 from cotsynth.teacher.cache import CACHE_FILE
-from cotsynth.teacher.stage import CACHE_DIR
+from cotsynth.pipeline.outdir import TEACHER_CACHE
 
 
 def parquet_bytes(out: Path) -> dict[str, bytes]:
@@ -23,7 +23,7 @@ def parquet_bytes(out: Path) -> dict[str, bytes]:
 
 
 def cached_answers(out: Path) -> int:
-    path = out / CACHE_DIR / CACHE_FILE
+    path = out / TEACHER_CACHE / CACHE_FILE
     if not path.exists():
         return 0
     try:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 from fractions import Fraction
 
-from cotsynth.tasks.graph import Node, StepGraph, Subgoal
-from cotsynth.verify.arithmetic import format_fraction
+from cotsynth.core.graph import Node, StepGraph, Subgoal
+from cotsynth.core.arithmetic import format_fraction
 
 OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
 COUNTRIES = {"France": "Paris", "Japan": "Tokyo", "Peru": "Lima", "Kenya": "Nairobi", "Chile": "Santiago",

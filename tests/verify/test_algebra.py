@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cotsynth.verify import algebra, check_answer, verdict_cache
-from cotsynth.verify.arithmetic import UnsafeExpression
+from cotsynth.core.arithmetic import UnsafeExpression
 from cotsynth.verify.worker_pool import WorkerPool
 from test_properties import MATHY, no_code_execution
 

@@ -88,8 +88,17 @@ def test_must_not_match(gold, pred):
     assert verdict.status in ("mismatch", "unverifiable")
 
 
-def test_case_count():
-    assert len(MATCH) + len(MISMATCH) >= 150
+def test_the_table_decides_in_every_tier():
+    """The cases reach every tier that can decide a pair both ways (not just many cases of one), and
+    `match` agrees with `status` whichever tier decided."""
+    decided = {True: set(), False: set()}
+    for (gold, pred), expected in [*((c, True) for c in MATCH), *((c, False) for c in MISMATCH)]:
+        verdict = check_answer(gold, pred, timeout_s=GENEROUS_S)
+        assert verdict.match == (verdict.status == "match") and verdict.reason
+        decided[expected].add(verdict.method)
+    both_ways = {"numeric", "algebra", "structure", "text", "boolean", "symbolic"}
+    assert both_ways <= decided[True] & decided[False]
+    assert "string" in decided[True]
 
 
 @pytest.mark.parametrize("gold,pred,answer_type,expected", [

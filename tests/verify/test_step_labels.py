@@ -2,7 +2,7 @@
 
 import random
 
-from cotsynth.tasks.graph import StepGraph
+from cotsynth.core.graph import StepGraph
 from cotsynth.verify.step_labels import label_steps
 
 from step_corpus import arith_graph, corpus, kg_graph

@@ -1,6 +1,6 @@
 """Compact per-problem question keys: what the global steps hold instead of the question text.
 
-Workers compute them where the question is (`pipeline.stages`): a 64-bit hash of the normalized
+Workers compute them where the question is (`pipeline.steps.outputs`): a 64-bit hash of the normalized
 question (exact duplicates), one 32-bit key per LSH band (near-duplicate candidates) and the 128-value
 MinHash signature. The driver keeps the first two (~28 bytes a problem at threshold 0.9); signatures
 stay in the unit's part file and are read back only for candidate rows. A table without key columns

@@ -19,10 +19,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cotsynth.diversity import metrics
+from cotsynth.core import metrics
+from cotsynth.core.vocabulary import SPLITS
 from cotsynth.diversity.config import DiversityConfig
 from cotsynth.diversity.dedup import dedup
-from cotsynth.diversity.hashing import unit_hash
+from cotsynth.core.seeding import unit_hash
 from cotsynth.diversity.selfbleu import self_bleu
 from cotsynth.diversity.sketch import HyperLogLog, distinct_sketches, sketches_from_table
 from cotsynth.diversity.text import hash_strings, tokenize
@@ -227,7 +228,7 @@ class DiversityReport:
             self.start_samples()
         splits = np.concatenate(self._splits)
         codes = metrics.split_codes(splits)
-        out: dict = {"rows": problems.num_rows, "splits": {s: int((codes == k).sum()) for k, s in enumerate(metrics.SPLITS) if (codes == k).any()}}
+        out: dict = {"rows": problems.num_rows, "splits": {s: int((codes == k).sum()) for k, s in enumerate(SPLITS) if (codes == k).any()}}
         out["questions"] = self._questions()
         out["cot"] = self._cot()
         out["templates"] = self._categorical(problems.column("template_id"))
@@ -288,10 +289,10 @@ class DiversityReport:
             for name, value in json.loads(text).items():
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     knobs.setdefault(name, Counter())[str(value)] += count
-        per_split = lambda v: {s: metrics.histogram(v[codes == k]) for k, s in enumerate(metrics.SPLITS) if (codes == k).any()}  # noqa: E731
+        per_split = lambda v: {s: metrics.histogram(v[codes == k]) for k, s in enumerate(SPLITS) if (codes == k).any()}  # noqa: E731
         return {
             "complexity": per_split(complexity),
-            "question_tokens": {s: _hist_from_bincount(self._q_tokens[k]) for k, s in enumerate(metrics.SPLITS) if k in self._q_tokens},
+            "question_tokens": {s: _hist_from_bincount(self._q_tokens[k]) for k, s in enumerate(SPLITS) if k in self._q_tokens},
             "cot_steps": {g: _hist_from_bincount(c) for g, c in sorted(self._steps.items())},
             "cot_tokens": {g: _hist_from_bincount(c) for g, c in sorted(self._tokens.items())},
             "knobs": {k: dict(sorted(v.items(), key=lambda kv: float(kv[0]))) for k, v in sorted(knobs.items())},
@@ -342,7 +343,7 @@ class DiversityReport:
             made.append(plots.histograms(folder / "cot_tokens.png", "CoT length per granularity", out["difficulty"]["cot_tokens"], "whitespace tokens"))
         if comp_vocab:
             top = np.argsort(-comp_counts.sum(0), kind="stable")[:40]
-            per_split = {s: comp_counts[k][top] for k, s in enumerate(metrics.SPLITS) if s in out["splits"]}
+            per_split = {s: comp_counts[k][top] for k, s in enumerate(SPLITS) if s in out["splits"]}
             made.append(plots.compound_coverage(folder / "compound_coverage.png", [comp_vocab[t] for t in top], per_split))
         return [str(p.relative_to(out_dir)) for p in made]
 

@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cotsynth.diversity.config import DiversityConfig
-from cotsynth.diversity.hashing import unit_hash
-from cotsynth.diversity.metrics import codes, entropy, flatten_codes, split_codes
+from cotsynth.core.seeding import unit_hash
+from cotsynth.core.metrics import codes, entropy, flatten_codes, split_codes
 from cotsynth.diversity.keys import question_keys
 from cotsynth.diversity.text import ngram_hashes, token_hashes, tokenize
 from cotsynth.diversity.vendi import dual_vendi, hashed_features

@@ -19,10 +19,10 @@ from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, co
 from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
-from cotsynth.output.views import VIEW_SCHEMAS
+from cotsynth.output.views import VIEWS
 
 # Folders whose whole content a run rewrites: what the repo holds there and the run lacks is stale.
-RUN_FOLDERS = tuple(f"{folder}/" for folder in ("data", *VIEW_SCHEMAS, "plots"))
+RUN_FOLDERS = tuple(f"{folder}/" for folder in ("data", *VIEWS, "plots"))
 
 
 class PublishError(Exception):

@@ -1,28 +1,27 @@
-"""Executors run the pipeline's work; the stages never know which one runs them.
+"""Executors run functions over work items; they know nothing of the pipeline.
 
-Two kinds of work: `map` runs the unit processor over work units (yielding `UnitResult`s in
-completion order: the driver orders them by unit), and `imap` runs a pure function over argument
-tuples, results in order (the finalize steps: folding each unit's shipped rows into the report, the
-report's sample metrics). `local` runs both in this process (tests, tiny runs). `ray` runs them on
-one pool of Ray actors, kept from the first unit to the last report job, embedded on this machine by
-default or joined to a cluster (`--ray-address` / `RAY_ADDRESS`). The output bytes match.
+Two calls. `map(make, items, cpus=, after=)` runs a per-worker function over items, results in
+completion order: `make(workers)` builds the function once per worker (it is told how many workers
+share the items, for budgets split among them), and `after(result)` runs on each result where its
+output is wanted (on a worker sharing the driver's machine, else on the driver). `imap(fn, items)`
+runs a pure function over argument tuples, results in order. `local` runs both in this process
+(tests, tiny runs). `ray` runs them on one pool of Ray actors, kept from the first item to the last
+call, embedded on this machine by default or joined to a cluster (`--ray-address` / `RAY_ADDRESS`).
+What `make` closes over (the validated config) is shipped to the object store once and built once
+per actor. The results are the same whichever executor runs them.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from cotsynth.config import PipelineConfig, parse_config
-from cotsynth.pipeline.stages import UnitProcessor, UnitResult
-from cotsynth.pipeline.units import WorkUnit
-
-
 UNITS_IN_FLIGHT = 2  # per Ray actor: the next call is queued while one runs
+
+Make = Callable[[int], Callable[[Any], Any]]  # (workers sharing the items) -> the per-item function
 
 
 class LocalExecutor:
@@ -33,13 +32,11 @@ class LocalExecutor:
             raise ValueError("the local executor runs in this process: use --executor ray for --workers > 1")
         self.workers = 1
 
-    def map(
-        self, config: PipelineConfig, units: list[WorkUnit], save: Callable[[UnitResult], UnitResult] | None = None
-    ) -> Iterator[UnitResult]:
-        processor = UnitProcessor(config)
-        for unit in units:
-            result = processor(unit)
-            yield save(result) if save else result
+    def map(self, make: Make, items: list, cpus: float = 1, after: Callable | None = None) -> Iterator[Any]:
+        fn = make(1)
+        for item in items:
+            result = fn(item)
+            yield after(result) if after else result
 
     def imap(self, fn: Callable, items: Iterable[tuple]) -> Iterator[Any]:
         return (fn(*args) for args in items)
@@ -51,42 +48,29 @@ class LocalExecutor:
         return {"executor": self.name, "workers": 1}
 
 
-class UnitWorker:
-    """The Ray actor: processes units (one UnitProcessor per config, rebuilt after a restart) and runs
-    the pure finalize calls."""
+class PoolWorker:
+    """The Ray actor: runs a map's per-item function (built once per map, rebuilt after a restart)
+    and the pure `imap` calls."""
 
     def __init__(self) -> None:
-        self.config_json: str | None = None
-        self.processor: UnitProcessor | None = None
+        self.key: int | None = None
+        self.fn: Callable | None = None
 
-    def process(
-        self, config_json: str, parallel_units: int, unit: WorkUnit, save: Callable | None, driver_node: str
-    ) -> UnitResult:
-        """Process a unit; on the driver's node, save its tables here and send back only the stats."""
+    def process(self, key: int, make_ref: list, workers: int, item: Any, after: Callable | None, driver_node: str) -> tuple[bool, Any]:
+        """(whether `after` ran here, the result): on the driver's node `after` runs here, so the
+        result's bulk never crosses the object store."""
         import ray
 
-        if config_json != self.config_json:
-            document, base_dir = json.loads(config_json)
-            self.processor = UnitProcessor(parse_config(document, base_dir=base_dir), parallel_units)
-            self.config_json = config_json
-        result = self.processor(unit)
-        if save is not None and ray.get_runtime_context().get_node_id() == driver_node:
-            return save(result)
-        return result
+        if key != self.key:
+            self.fn = ray.get(make_ref[0])(workers)  # the ref sits in a list: fetched only here, once
+            self.key = key
+        result = self.fn(item)
+        if after is not None and ray.get_runtime_context().get_node_id() == driver_node:
+            return True, after(result)
+        return False, result
 
     def call(self, fn: Callable, *args: Any) -> Any:
         return fn(*args)
-
-
-def _absolute_paths(config: PipelineConfig) -> dict:
-    """The config with its paths made absolute: actors need not share the driver's working dir
-    (the teacher stage writes its answer cache from inside them)."""
-    document = config.canonical()
-    document["output"]["dir"] = os.path.abspath(document["output"]["dir"])
-    for trace in document["traces"]:
-        if trace.get("cache_dir"):
-            trace["cache_dir"] = os.path.abspath(trace["cache_dir"])
-    return document
 
 
 def resolve_ray_address(address: str | None) -> str:
@@ -102,6 +86,7 @@ class RayExecutor:
         self.workers = workers or 0
         self.started_ray = False
         self.actors: list = []
+        self.maps = 0  # one key per map call: actors rebuild their function when it changes
 
     def _init(self) -> None:
         import ray
@@ -127,40 +112,31 @@ class RayExecutor:
             import ray
 
             self._init()
-            worker = ray.remote(UnitWorker).options(num_cpus=num_cpus, max_restarts=-1, max_task_retries=-1)
+            worker = ray.remote(PoolWorker).options(num_cpus=num_cpus, max_restarts=-1, max_task_retries=-1)
             self.actors = [worker.remote() for _ in range(self.workers)]
         return self.actors
 
-    def map(
-        self, config: PipelineConfig, units: list[WorkUnit], save: Callable[[UnitResult], UnitResult] | None = None
-    ) -> Iterator[UnitResult]:
-        """A pool of actors fed from a queue, a few units in flight each so none waits between units.
-
-        `save(result)` writes a result's tables where the driver reads them and returns it without
-        them: actors on the driver's node call it themselves, so a unit's tables never cross the
-        object store; an actor on another node sends them, and they are saved here, on the driver.
+    def map(self, make: Make, items: list, cpus: float = 1, after: Callable | None = None) -> Iterator[Any]:
+        """A pool of actors fed from a queue, a few items in flight each so none waits between items.
 
         Plain actors rather than Ray Data: on this 2-core machine Ray Data's actor pool kept each
         worker ~70% busy (59% scaling), plain actors over 90% (benchmarks/throughput.py).
         """
-        if not units:
+        if not items:
             return
         import ray
 
-        # Teacher stages wait on the network: fractional CPUs, or a pool claiming every CPU can hang
-        # (ray#44687); each actor keeps its share of max_concurrency in flight.
-        teacher = any(t.source == "teacher" for t in config.traces)
-        actors = self._pool(num_cpus=0.25 if teacher else 1)
-        config_json = ray.put(json.dumps([_absolute_paths(config), config.base_dir]))  # a dataset path starts there
+        actors = self._pool(num_cpus=cpus)
+        self.maps += 1
+        make_ref = [ray.put(make)]
         driver_node = ray.get_runtime_context().get_node_id()
-        busy = min(len(actors), len(units))  # actors sharing a teacher's max_concurrency
-        queue = list(reversed(units))
+        busy = min(len(actors), len(items))  # the workers sharing the items
+        queue = list(reversed(items))
         pending: dict = {}
 
         def submit(actor) -> None:
             if queue:
-                unit = queue.pop()
-                call = actor.process.remote(config_json, busy, unit, save, driver_node)
+                call = actor.process.remote(self.maps, make_ref, busy, queue.pop(), after, driver_node)
                 pending[call] = actor
 
         for actor in actors:
@@ -169,9 +145,9 @@ class RayExecutor:
         while pending:
             (done,), _ = ray.wait(list(pending), num_returns=1)
             actor = pending.pop(done)
-            result = ray.get(done)
+            ran_after, result = ray.get(done)
             submit(actor)
-            yield save(result) if save is not None and result.records is not None else result
+            yield after(result) if after is not None and not ran_after else result
 
     def imap(self, fn: Callable, items: Iterable[tuple]) -> Iterator[Any]:
         """fn(*args) for each tuple on the actors, results in order. Calls are submitted before this

@@ -17,27 +17,25 @@ import pyarrow.compute as pc
 from cotsynth.diversity.keys import fixed_list_matrix
 from cotsynth.diversity.minhash import NUM_PERM
 from cotsynth.output.shards import write_text_atomic
-from cotsynth.pipeline.stages import UnitResult
+from cotsynth.pipeline.chain import UnitResult
+from cotsynth.pipeline.outdir import PARTS
 from cotsynth.pipeline.units import WorkUnit
-
-WORK = ".cotsynth"
 
 
 def part_path(out_dir: Path, unit: WorkUnit, kind: str) -> Path:
-    return out_dir / WORK / "parts" / f"{unit.key}.{kind}"
+    return out_dir / PARTS / f"{unit.key}.{kind}"
 
 
 def save_tables(out_dir: Path, result: UnitResult) -> UnitResult:
     """Write a unit's tables, each under a temporary name renamed when complete; returns the result
     without them (what is left to send is its stats)."""
-    tables = {"records": result.records, "problems": result.problems, "sketches": result.sketches, **result.views}
-    for name, table in tables.items():
+    for name, table in result.tables.items():
         path = part_path(out_dir, result.unit, f"{name}.arrow")
         temporary = path.with_name(path.name + ".tmp")
         with pa.OSFile(str(temporary), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
         temporary.replace(path)
-    return UnitResult(result.unit, None, None, result.stats)
+    return UnitResult(result.unit, None, result.stats)
 
 
 def mark_done(out_dir: Path, result: UnitResult) -> None:
@@ -71,11 +69,11 @@ class Parts:
         table = read_arrow(part_path(self.out_dir, unit, f"{kind}.arrow"))
         return table.select(columns) if columns else table
 
-    def record_counts(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per problem, its rows in data/ (and sft) and its rows with step labels (prm)."""
-        tables = [self.read(u, "problems", ["n_records", "n_step_records"]) for u in self.units]
-        both = pa.concat_tables(tables)
-        return tuple(np.asarray(both.column(c), np.int64) for c in ("n_records", "n_step_records"))
+    def row_counts(self, outputs: list[str]) -> dict[str, np.ndarray]:
+        """Per problem, its rows in each output table (`data` and each view), from the workers' counts."""
+        columns = [f"rows_{name}" for name in outputs]
+        both = pa.concat_tables([self.read(u, "problems", columns) for u in self.units])
+        return {name: np.asarray(both.column(c), np.int64) for name, c in zip(outputs, columns)}
 
     def compact_problems(self) -> pa.Table:
         """Every problem's compact columns, in unit order, as heap memory (no part stays mapped)."""

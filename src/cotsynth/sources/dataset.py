@@ -17,11 +17,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from cotsynth.seeding import stable_id
+from cotsynth.core.seeding import stable_id
 from cotsynth.sources.config import DatasetSpec
 from cotsynth.sources.gold import answer_type, extract_gold
 from cotsynth.tasks.base import Problem
-from cotsynth.tasks.graph import StepGraph
+from cotsynth.core.graph import StepGraph
 
 FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
 TEMPLATE_ID = "dataset"

@@ -1,18 +1,20 @@
 """A config's tasks as problem sources: a family builds its problems, a dataset task reads its rows.
 
 The one place that knows both kinds, so the pipeline, teacher-sim and the CLI count and build the
-same problems for the same config.
+same problems for the same config. (`config` is a PipelineConfig; not imported, as config.py sits
+above this package.)
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from cotsynth import tasks
-from cotsynth.config import PipelineConfig
 from cotsynth.sources.dataset import RowDrop, dataset_problems, row_count
 from cotsynth.tasks.base import Problem
 
 
-def task_counts(config: PipelineConfig, limit: int | None = None) -> list[int]:
+def task_counts(config: Any, limit: int | None = None) -> list[int]:
     """Problems per task: a family's `count`; a dataset's rows (its first `count`), at most `limit`."""
     out = []
     for spec in config.tasks:
@@ -23,7 +25,7 @@ def task_counts(config: PipelineConfig, limit: int | None = None) -> list[int]:
     return out
 
 
-def task_problems(config: PipelineConfig, task_index: int, start: int, stop: int) -> list[Problem | RowDrop]:
+def task_problems(config: Any, task_index: int, start: int, stop: int) -> list[Problem | RowDrop]:
     """Problems [start, stop) of one task; a dataset row that cannot be a problem is a RowDrop."""
     spec = config.tasks[task_index]
     if spec.dataset is not None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from cotsynth.diversity.hashing import unit_hash
-from cotsynth.diversity.metrics import per_split_counts, split_codes
+from cotsynth.core.seeding import unit_hash
+from cotsynth.core.metrics import per_split_counts, split_codes
 from cotsynth.splits import strategies
 from cotsynth.splits.config import MCDParams, SplitsConfig
 from cotsynth.splits.errors import SplitError

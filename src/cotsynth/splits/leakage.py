@@ -15,7 +15,8 @@ import pyarrow as pa
 
 from cotsynth.diversity.dedup import exact_representatives
 from cotsynth.diversity.keys import question_keys
-from cotsynth.diversity.metrics import SPLITS, split_codes
+from cotsynth.core.metrics import split_codes
+from cotsynth.core.vocabulary import SPLITS
 from cotsynth.diversity.minhash import near_pairs
 from cotsynth.splits.config import SplitsConfig
 from cotsynth.splits.errors import SplitError

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from cotsynth.diversity.hashing import unit_hash
-from cotsynth.diversity.metrics import ATOM_ALPHA, COMPOUND_ALPHA, chernoff_divergence, flatten_codes
+from cotsynth.core.seeding import bits53, unit_hash
+from cotsynth.core.metrics import ATOM_ALPHA, COMPOUND_ALPHA, chernoff_divergence, flatten_codes
 from cotsynth.splits.config import MCDParams
 from cotsynth.splits.strategies import group_keys
 
@@ -61,7 +61,7 @@ def mcd(problems: pa.Table, params: MCDParams, test_fraction: float, seed: int) 
 
     best = chernoff_divergence(all_c - te_c, te_c, COMPOUND_ALPHA)
     current_da = chernoff_divergence(all_a - te_a, te_a, ATOM_ALPHA)
-    rng = np.random.default_rng(int(unit_hash(seed, ["mcd"], "rng")[0] * (1 << 53)))
+    rng = np.random.default_rng(bits53(seed, "rng", "mcd"))
     for _ in range(params.iterations if g > 1 else 0):
         test_groups, train_groups = np.flatnonzero(in_test), np.flatnonzero(~in_test)
         chosen = None

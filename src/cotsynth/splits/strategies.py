@@ -8,8 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cotsynth.diversity.hashing import unit_hash
-from cotsynth.diversity.metrics import codes, flatten_codes
+from cotsynth.core.metrics import codes, flatten_codes
+from cotsynth.core.seeding import unit_hash
 from cotsynth.splits.config import DifficultyParams, HeldoutParams, HeldoutValuesParams
 from cotsynth.splits.errors import SplitError
 

@@ -6,10 +6,12 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from cotsynth.seeding import rng_for, stable_id
-from cotsynth.tasks.graph import StepGraph
+from cotsynth.core.seeding import rng_for, stable_id
+from cotsynth.core.vocabulary import EVERY_FAMILY
+from cotsynth.core.graph import StepGraph
 from cotsynth.tasks.knobs import Knob
 from cotsynth.tasks.templates import QuestionTemplate, question_templates
+from cotsynth.verify import answers_match
 
 
 @dataclass
@@ -49,7 +51,7 @@ class TaskFamily:
     description: ClassVar[str]
     answer_type: ClassVar[str]
     knobs: ClassVar[dict[str, Knob]]
-    granularities: ClassVar[tuple[str, ...]] = ("answer", "coarse", "fine")
+    granularities: ClassVar[tuple[str, ...]] = EVERY_FAMILY
 
     def generate(self, rng: random.Random, knobs: dict[str, Any]) -> Generated:
         """Build one problem from per-example knob values, drawing only from `rng`."""
@@ -66,8 +68,6 @@ class TaskFamily:
     def score_answer(self, problem: Problem, prediction: str) -> bool:
         """Whether a predicted final answer is right. Families with many right answers (countdown)
         override this; the default is equivalence with the canonical answer."""
-        from cotsynth.verify import answers_match
-
         return answers_match(problem.answer, prediction)
 
     def templates(self, allowed: list[str] | None = None) -> tuple[QuestionTemplate, ...]:

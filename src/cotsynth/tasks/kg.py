@@ -15,8 +15,8 @@ from functools import lru_cache
 import yaml
 
 from cotsynth.resources import resource_dir
-from cotsynth.seeding import rng_for
-from cotsynth.tasks.graph import REF, Node, StepGraph
+from cotsynth.core.seeding import rng_for
+from cotsynth.core.graph import REF, Node, StepGraph
 from cotsynth.tasks.knobs import IntRange
 
 PERSON = "person"

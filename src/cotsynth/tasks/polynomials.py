@@ -2,7 +2,7 @@
 
 A polynomial is a dict from exponent tuples (one exponent per variable) to nonzero coefficients,
 `int` while they are integers (much faster than `Fraction`, and equal to it) and `Fraction` otherwise. Reading untrusted step text ("3(2x - 5) + 4 = 2x + 7") uses a whitelisted `ast` walk,
-never `eval` or sympy parsing, with the same bounds as `verify.arithmetic`, so a step check costs
+never `eval` or sympy parsing, with the same bounds as `core.arithmetic`, so a step check costs
 microseconds and hostile text ends in `UnsafeExpression`.
 """
 
@@ -13,40 +13,12 @@ import re
 from fractions import Fraction
 from functools import lru_cache
 
-from cotsynth.verify.arithmetic import MAX_CHARS, MAX_DEPTH, MAX_EXPONENT, MAX_NODES, UnsafeExpression, format_fraction
-
-Poly = dict[tuple[int, ...], int | Fraction]
+from cotsynth.core.polynomials import Poly, constant, poly_add, poly_mul, poly_scale
+from cotsynth.core.arithmetic import MAX_CHARS, MAX_DEPTH, MAX_EXPONENT, MAX_NODES, UnsafeExpression, format_fraction
 
 _TRANSLATE = str.maketrans({"×": "*", "·": "*", "÷": "/", "−": "-", "–": "-", "^": "**"})
 # implicit multiplication: `3x`, `2(`, `)(`, `)x`, `x(`, `xy`
 _IMPLICIT = re.compile(r"(?<=[0-9a-z)])\s*(?=[a-z(])")
-
-
-def poly_add(p: Poly, q: Poly, sign: int = 1) -> Poly:
-    out = dict(p)
-    for mono, coef in q.items():
-        value = out.get(mono, 0) + sign * coef
-        if value:
-            out[mono] = value
-        else:
-            out.pop(mono, None)
-    return out
-
-
-def poly_mul(p: Poly, q: Poly) -> Poly:
-    out: Poly = {}
-    for m1, c1 in p.items():
-        for m2, c2 in q.items():
-            out = poly_add(out, {tuple(a + b for a, b in zip(m1, m2)): c1 * c2})
-    return out
-
-
-def poly_scale(p: Poly, factor: int | Fraction) -> Poly:
-    return {m: c * factor for m, c in p.items()} if factor else {}
-
-
-def constant(value: int | Fraction, n_vars: int) -> Poly:
-    return {(0,) * n_vars: value} if value else {}
 
 
 @lru_cache(maxsize=4096)

@@ -24,7 +24,8 @@ from cotsynth.teacher.cache import ResponseCache
 from cotsynth.teacher.progress import LIVE
 from cotsynth.teacher.ratelimit import Pacer
 from cotsynth.teacher.retry import Failure, RetryPolicy, classify
-from cotsynth.teacher.sim import SAMPLE_HEADER
+
+SAMPLE_HEADER = "x-cotsynth-sample-index"  # which sample of a prompt a request is (teacher-sim reads it)
 
 
 @dataclass

@@ -16,20 +16,11 @@ import jinja2
 
 from cotsynth import tasks
 from cotsynth.config import PipelineConfig, TeacherTraces
-from cotsynth.resources import resource_dir
+from cotsynth.resources import find_template
 from cotsynth.tasks.base import Problem
 from cotsynth.traces.symbolic import render
 
 EXEMPLAR_POOL = 16
-
-
-def find_template(name: str) -> Path:
-    """`default` → templates/teacher/default.j2; otherwise a file name there, or a path."""
-    folder = resource_dir("templates") / "teacher"
-    for candidate in (folder / f"{name}.j2", folder / name, Path(name)):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"no teacher prompt template {name!r} (looked in {folder} and as a path)")
 
 
 def template_name(spec: TeacherTraces) -> str:

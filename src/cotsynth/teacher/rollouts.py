@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cotsynth.config import TeacherTraces
-from cotsynth.seeding import stable_id
+from cotsynth.core.seeding import stable_id
 from cotsynth.tasks.base import Problem
 from cotsynth.teacher.cache import cache_key
 from cotsynth.teacher.client import Answer, Request

@@ -24,13 +24,13 @@ from typing import Any
 from aiohttp import web
 
 from cotsynth.config import PipelineConfig
+from cotsynth.core.loop import run_loop
+from cotsynth.core.seeding import rng_for
 from cotsynth.sources.tasks import task_counts, task_problems
-from cotsynth.seeding import rng_for
 from cotsynth.tasks.base import Problem
 from cotsynth.teacher import sim_dataset
-from cotsynth.teacher.loop import run_loop
+from cotsynth.teacher.client import SAMPLE_HEADER
 
-SAMPLE_HEADER = "x-cotsynth-sample-index"
 WRONG_STEP_HEADER = "x-cotsynth-wrong-step"
 
 _OPENERS = (("First,", "To start,", "We begin with this:"), ("Next,", "Then", "Now", "After that,"), ("Finally,", "Lastly,"))

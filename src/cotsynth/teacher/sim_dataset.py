@@ -15,9 +15,9 @@ import random
 from dataclasses import dataclass
 from fractions import Fraction
 
-from cotsynth.seeding import rng_for
+from cotsynth.core.seeding import rng_for
 from cotsynth.tasks.base import Problem
-from cotsynth.verify.arithmetic import format_fraction, parse_number
+from cotsynth.core.arithmetic import format_fraction, parse_number
 
 PROGRAM_MARKER = "python program"  # in a prompt that asks for a program (templates/teacher/program.j2)
 _OPENERS = (("First,", "To start,", "We begin:"), ("Next,", "Then", "Now"), ("Finally,", "So", "Therefore"))

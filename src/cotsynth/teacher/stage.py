@@ -18,24 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from cotsynth.config import PipelineConfig, TeacherTraces
-from cotsynth.seeding import stable_id
+from cotsynth.core.seeding import stable_id
+from cotsynth.core.vocabulary import FREE
 from cotsynth.tasks.base import Problem
 from cotsynth.teacher.cache import ResponseCache, cache_key
 from cotsynth.teacher import rollouts
 from cotsynth.teacher.client import Answer, Request, TeacherClient
 from cotsynth.teacher.grading import EXTRACT, claim_labels, final_answer, run_program_answer, score
-from cotsynth.teacher.loop import run_loop
 from cotsynth.teacher.prompt import PromptBuilder, template_name
 from cotsynth.traces.symbolic import Trace
+from cotsynth.traces.verify import TraceVerdict
 from cotsynth.verify import extract_answer
-from cotsynth.verify.symbolic import TraceVerdict
-
-GRANULARITY = "free"  # the teacher words its own steps: no graph-defined granularity
-CACHE_DIR = ".cotsynth-cache"  # inside output.dir; kept by the driver across runs and --overwrite
-
-
-def cache_folder(config: PipelineConfig, spec: TeacherTraces) -> Path:
-    return Path(spec.cache_dir) if spec.cache_dir else Path(config.output.dir) / CACHE_DIR
 
 
 @dataclass
@@ -104,15 +97,15 @@ def judge(problem: Problem, answer: Answer, step_labels: str = "claims",
 class TeacherStage:
     """One `source: teacher` entry of the config, applied to the problems of one unit at a time."""
 
-    def __init__(self, config: PipelineConfig, spec: TeacherTraces, parallel_units: int = 1):
+    def __init__(self, config: PipelineConfig, spec: TeacherTraces, cache_dir: Path, concurrency: int):
         self.config = config
         self.spec = spec
         self.source = f"teacher:{spec.endpoint.model}"
-        self.granularity = "code" if spec.format == "program" else GRANULARITY
+        self.granularity = "code" if spec.format == "program" else FREE
         self.style = Path(template_name(spec)).stem
         self.prompts = PromptBuilder(config, spec)
-        self.cache = ResponseCache(cache_folder(config, spec))
-        self.concurrency = max(1, -(-spec.max_concurrency // max(1, parallel_units)))
+        self.cache = ResponseCache(cache_dir)
+        self.concurrency = concurrency
 
     def requests(self, problem: Problem, task_key: str) -> list[Request]:
         messages = self.prompts.messages(problem, task_key)
@@ -128,10 +121,8 @@ class TeacherStage:
             out.append(Request(key, messages, sample, seed))
         return out
 
-    def run(self, problems: list[Problem], task_key: str) -> tuple[list[tuple[Problem, list[Sample]]], dict[str, Any]]:
-        return run_loop(self._run(problems, task_key))
 
-    async def _run(self, problems: list[Problem], task_key: str) -> tuple[list[tuple[Problem, list[Sample]]], dict[str, Any]]:
+    async def arun(self, problems: list[Problem], task_key: str) -> tuple[list[tuple[Problem, list[Sample]]], dict[str, Any]]:
         requests = [self.requests(p, task_key) for p in problems]
         async with TeacherClient(self.spec, self.cache, self.concurrency) as client:
             answers = await asyncio.gather(*(client.complete(r) for rs in requests for r in rs))

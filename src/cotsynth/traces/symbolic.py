@@ -18,9 +18,6 @@ from jinja2 import nodes
 from cotsynth.resources import resource_dir
 from cotsynth.tasks.base import Problem
 
-GRANULARITIES = ("answer", "coarse", "fine", "code")
-STYLES = ("steps", "least_to_most", "self_ask")
-
 
 @dataclass(frozen=True)
 class Step:

@@ -9,7 +9,7 @@ other commands) is *declined* and goes to math-verify in the worker processes, u
 
 How a pair is read: a small tokenizer makes multiplication explicit (it never guesses: `1/2x` and
 `1 2` are declined), `ast.parse` builds a syntax tree (nothing is compiled or run), and a whitelisted
-walk turns it into a plain tuple tree, under the caps of `arithmetic.py` (length, nodes, depth).
+walk turns it into a plain tuple tree, under the caps of `core/arithmetic.py` (length, nodes, depth).
 
 How a pair is decided: the tree is evaluated as an exact rational function over Q(sqrt(r) ...) in the
 variables, with `pi` and `e` as transcendental symbols: a sparse polynomial is a dict from
@@ -32,7 +32,8 @@ from fractions import Fraction
 from math import gcd, isqrt
 from typing import Any
 
-from cotsynth.verify.arithmetic import MAX_BITS, MAX_CHARS, MAX_DEPTH, MAX_EXPONENT, MAX_NODES, UnsafeExpression
+from cotsynth.core.polynomials import poly_add
+from cotsynth.core.arithmetic import MAX_BITS, MAX_CHARS, MAX_DEPTH, MAX_EXPONENT, MAX_NODES, UnsafeExpression
 
 MAX_TOKENS = 400
 MAX_TERMS = 300  # terms of one polynomial
@@ -277,14 +278,7 @@ def _check(poly: Poly) -> Poly:
 
 
 def _add(a: Poly, b: Poly, sign: int = 1) -> Poly:
-    out = dict(a)
-    for key, coefficient in b.items():
-        value = out.get(key, 0) + sign * coefficient
-        if value:
-            out[key] = value
-        else:
-            out.pop(key, None)
-    return _check(out)
+    return _check(poly_add(a, b, sign))
 
 
 def _mul(a: Poly, b: Poly, budget: _Budget) -> Poly:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from cotsynth.tasks.graph import StepGraph
+from cotsynth.core.graph import StepGraph
 from cotsynth.verify import algebra
-from cotsynth.verify.arithmetic import UnsafeExpression, evaluate, format_fraction
+from cotsynth.core.arithmetic import UnsafeExpression, evaluate, format_fraction
 from cotsynth.verify.step_labels import MAX_STEP_CHARS, StepLabels, label_steps
 
 _EMPTY = StepGraph([], [], "")

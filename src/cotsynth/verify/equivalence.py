@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cotsynth.verify import algebra
-from cotsynth.verify.arithmetic import UnsafeExpression, format_fraction
+from cotsynth.core.arithmetic import UnsafeExpression, format_fraction
 from cotsynth.verify.normalize import (
     bounds_problem, canonical_text, clean_math, compact, enclosure, split_top_level, strip_wrappers,
 )

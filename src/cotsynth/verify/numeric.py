@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from cotsynth.verify.arithmetic import NotRational, UnsafeExpression, evaluate, parse_number
+from cotsynth.core.arithmetic import NotRational, UnsafeExpression, evaluate, parse_number
 
 _INT = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:\{,\}\d{3})+|\d+)"
 _DEC = rf"(?:{_INT}(?:\.\d*)?|[+-]?\.\d+)"

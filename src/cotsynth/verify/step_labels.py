@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from cotsynth.tasks.graph import StepGraph
-from cotsynth.verify.arithmetic import UnsafeExpression, check_equation, evaluate, parse_number
+from cotsynth.core.graph import StepGraph
+from cotsynth.core.arithmetic import UnsafeExpression, check_equation, evaluate, parse_number
 from cotsynth.verify.equivalence import check_answer
 from cotsynth.verify.normalize import canonical_text
 

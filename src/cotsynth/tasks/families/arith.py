@@ -18,9 +18,9 @@ import sympy
 
 from cotsynth.tasks import register
 from cotsynth.tasks.base import Generated, TaskFamily
-from cotsynth.tasks.graph import REF, Node, StepGraph, Subgoal
+from cotsynth.core.graph import REF, Node, StepGraph, Subgoal
 from cotsynth.tasks.knobs import Choice, IntRange
-from cotsynth.verify.arithmetic import check_equation, format_fraction, parse_number
+from cotsynth.core.arithmetic import check_equation, format_fraction, parse_number
 
 SYMBOL = {"+": "add", "-": "sub", "*": "mul", "/": "div"}
 _SYMBOL_OF = {op: symbol for symbol, op in SYMBOL.items()}

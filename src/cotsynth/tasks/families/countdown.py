@@ -21,9 +21,9 @@ import sympy
 from cotsynth.tasks import register
 from cotsynth.tasks.base import Generated, Problem, TaskFamily
 from cotsynth.tasks.families.arith import Expr, check_arithmetic_step, expression_graph
-from cotsynth.tasks.graph import REF, StepGraph
+from cotsynth.core.graph import REF, StepGraph
 from cotsynth.tasks.knobs import Choice, IntRange
-from cotsynth.verify.arithmetic import MAX_CHARS, UnsafeExpression, evaluate, parse_number
+from cotsynth.core.arithmetic import MAX_CHARS, UnsafeExpression, evaluate, parse_number
 
 _APPLY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.floordiv}
 _SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/"}

@@ -14,7 +14,7 @@ from typing import Any
 
 from cotsynth.tasks import register
 from cotsynth.tasks.base import Generated, TaskFamily
-from cotsynth.tasks.graph import REF, Node, StepGraph, Subgoal
+from cotsynth.core.graph import REF, Node, StepGraph, Subgoal
 from cotsynth.tasks.kg import (
     Attribute, KnowledgeGraph, Relation, all_attributes, attribute, chain_claim, hop_nodes, kg_knobs, kg_of,
     knowledge_graph, nest, sentence, walk,

@@ -20,7 +20,7 @@ from typing import Any
 
 from cotsynth.tasks import register
 from cotsynth.tasks.base import Generated, TaskFamily
-from cotsynth.tasks.graph import StepGraph, Subgoal
+from cotsynth.core.graph import StepGraph, Subgoal
 from cotsynth.tasks.kg import chain_claim, hop_nodes, kg_knobs, kg_of, knowledge_graph, nest, sentence, walk, wh
 from cotsynth.tasks.knobs import FloatRange, IntRange
 

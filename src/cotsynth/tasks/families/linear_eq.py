@@ -19,11 +19,11 @@ from typing import Any
 
 from cotsynth.tasks import register
 from cotsynth.tasks.base import Generated, TaskFamily
-from cotsynth.tasks.graph import REF, Node, StepGraph, Subgoal
+from cotsynth.core.graph import REF, Node, StepGraph, Subgoal
 from cotsynth.tasks.knobs import Choice, IntRange
-from cotsynth.tasks.polynomials import (Poly, constant, format_poly, monomial_text, parse_equation, poly_add, poly_scale,
-                                        term_order)
-from cotsynth.verify.arithmetic import UnsafeExpression, format_fraction
+from cotsynth.core.polynomials import Poly, constant, poly_add, poly_scale
+from cotsynth.tasks.polynomials import format_poly, monomial_text, parse_equation, term_order
+from cotsynth.core.arithmetic import UnsafeExpression, format_fraction
 
 SOLUTION_RANGE = 10
 VARIABLES = {"single": ("x",), "system": ("x", "y")}

@@ -15,7 +15,7 @@ from typing import Any
 from cotsynth.tasks import register
 from cotsynth.tasks.base import Generated, TaskFamily
 from cotsynth.tasks.families.sort import read, show
-from cotsynth.tasks.graph import REF, Node, StepGraph, Subgoal
+from cotsynth.core.graph import REF, Node, StepGraph, Subgoal
 from cotsynth.tasks.knobs import Choice, IntRange
 
 OPS = ("reverse", "running_sum", "add", "multiply")

@@ -12,10 +12,10 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from cotsynth.seeding import rng_for
+from cotsynth.core.seeding import rng_for
 from cotsynth.tasks import register
 from cotsynth.tasks.base import Generated, TaskFamily
-from cotsynth.tasks.graph import Node, StepGraph, Subgoal
+from cotsynth.core.graph import Node, StepGraph, Subgoal
 from cotsynth.tasks.knobs import Choice, IntRange
 
 PRIMES = ("5", "7", "11", "13", "17", "19", "23", "29", "31", "37", "41", "43", "47", "53", "59", "61", "67",

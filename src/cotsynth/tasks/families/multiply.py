@@ -14,9 +14,9 @@ from typing import Any
 
 from cotsynth.tasks import register
 from cotsynth.tasks.base import Generated, TaskFamily
-from cotsynth.tasks.graph import REF, Node, StepGraph, Subgoal
+from cotsynth.core.graph import REF, Node, StepGraph, Subgoal
 from cotsynth.tasks.knobs import IntRange
-from cotsynth.verify.arithmetic import check_equation, parse_number
+from cotsynth.core.arithmetic import check_equation, parse_number
 
 _DIGIT_STEP = re.compile(r"^(\d+) × (\d+)(?: \+ (\d+))? = (\d+)$")
 _WRITE_CARRY = re.compile(r"^(?P<equation>[^,]+), write (?P<digit>\d) carry (?P<carry>\d+)$")

@@ -17,10 +17,11 @@ import sympy
 
 from cotsynth.tasks import register
 from cotsynth.tasks.base import Generated, TaskFamily
-from cotsynth.tasks.graph import REF, Node, StepGraph, Subgoal
+from cotsynth.core.graph import REF, Node, StepGraph, Subgoal
 from cotsynth.tasks.knobs import Choice, IntRange
-from cotsynth.tasks.polynomials import Poly, format_poly, parse_poly, poly_add
-from cotsynth.verify.arithmetic import UnsafeExpression, check_equation
+from cotsynth.core.polynomials import Poly, poly_add
+from cotsynth.tasks.polynomials import format_poly, parse_poly
+from cotsynth.core.arithmetic import UnsafeExpression, check_equation
 
 X = ("x",)
 _DERIVATIVE = re.compile(r"^d/dx\s*\((?P<inner>.*)\)\s*=(?P<result>[^=]*)$")

@@ -17,10 +17,10 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from cotsynth.seeding import rng_for
+from cotsynth.core.seeding import rng_for
 from cotsynth.tasks import register
 from cotsynth.tasks.base import Generated, TaskFamily
-from cotsynth.tasks.graph import REF, Node, StepGraph, Subgoal
+from cotsynth.core.graph import REF, Node, StepGraph, Subgoal
 from cotsynth.tasks.knobs import Choice, IntRange
 
 DOMAINS = ("formal", "natural", "code")

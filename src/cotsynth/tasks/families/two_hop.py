@@ -15,7 +15,7 @@ from typing import Any
 
 from cotsynth.tasks import register
 from cotsynth.tasks.base import Generated, TaskFamily
-from cotsynth.tasks.graph import Node, StepGraph, Subgoal
+from cotsynth.core.graph import Node, StepGraph, Subgoal
 from cotsynth.tasks.knobs import IntRange
 
 _CONSONANTS = "bdfgklmnprstvz"

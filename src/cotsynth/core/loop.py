@@ -1,4 +1,4 @@
-"""The event loop for teacher I/O: uvloop where installed (about half the CPU per request of the
+"""The event loop for async steps (teacher I/O): uvloop where installed (about half the CPU per request of the
 default loop, which is what caps one process's request rate), else asyncio's own."""
 
 from __future__ import annotations

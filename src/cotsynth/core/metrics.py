@@ -12,9 +12,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cotsynth.core.vocabulary import SPLITS
+
 ATOM_ALPHA = 0.5
 COMPOUND_ALPHA = 0.1
-SPLITS = ("train", "validation", "test")
 
 
 def entropy(counts: np.ndarray) -> float:

@@ -1,0 +1,101 @@
+"""Canonical records from the verified traces, and one compact row per problem.
+
+A symbolic trace that fails its own graph is a generator bug: counted in the drops, never shipped.
+Every other pair (a teacher's, under its `keep` policy) becomes a record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from cotsynth.pipeline.chain import Needs, UnitWork
+from cotsynth.pipeline.steps.registry import register
+from cotsynth.schema import dumps, record_id
+from cotsynth.traces.symbolic import Trace
+from cotsynth.traces.verify import TraceVerdict
+
+PROBLEMS_SCHEMA = pa.schema(
+    [
+        ("problem_id", pa.string()),
+        ("task", pa.string()),
+        ("template_id", pa.string()),
+        ("knobs", pa.string()),
+        ("atoms", pa.list_(pa.string())),
+        ("compounds", pa.list_(pa.string())),
+        ("complexity", pa.int32()),
+        ("shape", pa.string()),
+        ("question", pa.string()),
+        ("rows_data", pa.int32()),  # rows this problem contributes to data/ (after verification)
+    ]
+)  # then the question keys of `diversity.keys` and the problem's rows in each view (`outputs`)
+
+
+def to_record(trace: Trace, verdict: TraceVerdict, seed: int) -> dict[str, Any]:
+    problem = trace.problem
+    graph = problem.graph
+    return {
+        "id": record_id(trace),
+        "task": problem.task,
+        "split": "",  # assigned globally, when every problem is known
+        "knobs": dumps(problem.knobs),
+        "seed": seed,
+        "template_id": problem.template_id,
+        "question": problem.question,
+        "answer": problem.answer,
+        "answer_type": problem.answer_type,
+        "granularity": trace.granularity,
+        "style": trace.style,
+        "cot": trace.cot,
+        "cot_steps": trace.cot_steps,
+        "source": trace.source,
+        "sample_index": trace.sample_index,
+        "verified": verdict.verified,
+        "step_labels": verdict.step_labels,
+        "verification": dumps({"method": verdict.method, "reason": verdict.reason}),
+        "atoms": graph.atoms(),
+        "compounds": graph.compounds(),
+        "complexity": graph.complexity(),
+        "graph": dumps(graph.to_json()),
+        "meta": dumps({"step_nodes": [list(s.nodes) for s in trace.steps], **trace.meta}),
+    }
+
+
+class BuildRecords:
+    name = "records"
+    needs = Needs()
+
+    def __init__(self, seed: int):
+        self.seed = seed
+
+    def run(self, work: UnitWork) -> None:
+        for problem, pairs in zip(work.problems, work.verified):
+            kept = 0
+            for trace, verdict in pairs:
+                if not verdict.verified and trace.source == "symbolic":
+                    work.drops.append({"id": record_id(trace), "stage": "verify", "reason": verdict.reason})
+                    continue
+                work.records.append(to_record(trace, verdict, self.seed))
+                kept += 1
+            graph = problem.graph
+            work.problem_rows.append(
+                {
+                    "problem_id": problem.id,
+                    "task": problem.task,
+                    "template_id": problem.template_id,
+                    "knobs": dumps(problem.knobs),
+                    "atoms": graph.atoms(),
+                    "compounds": graph.compounds(),
+                    "complexity": graph.complexity(),
+                    "shape": graph.shape(),
+                    "question": problem.question,
+                    "rows_data": kept,
+                }
+            )
+        work.stats["kept"] += len(work.records)
+        # kept rows that verified (a teacher's `keep: all` keeps others)
+        work.stats["verified"] += sum(r["verified"] for r in work.records)
+
+
+register("records", lambda config, workers: [BuildRecords(config.seed)])
