@@ -13,12 +13,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import jinja2
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import (
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictInt, ValidationError, model_validator,
+)
 
 from cotsynth import tasks
 from cotsynth.diversity.config import DiversityConfig
 from cotsynth.output.views import VIEWS
 from cotsynth.schema import dumps
+from cotsynth.sources.config import DatasetSpec
 from cotsynth.splits.config import SplitsConfig
 from cotsynth.resources import find_template
 from cotsynth.templating import check_template
@@ -79,8 +82,9 @@ def redact_url(url: str) -> str:
 
 
 class TaskSpec(_Strict):
-    family: str
-    count: StrictInt = Field(gt=0, le=MAX_ROWS)
+    family: str | None = Field(default=None, description="a built-in family; or give `dataset`")
+    dataset: DatasetSpec | None = Field(default=None, description="problems from a dataset (docs/teacher.md)")
+    count: StrictInt | None = Field(default=None, gt=0, le=MAX_ROWS, description="problems of a family; a dataset's first N rows")
     knobs: dict[str, Any] = Field(default_factory=dict)
     templates: list[str] | None = Field(default=None, min_length=1)
     name: Annotated[str | None, AfterValidator(_file_name_safe)] = Field(
@@ -89,9 +93,21 @@ class TaskSpec(_Strict):
         default=None, min_length=1, description="this task's symbolic traces, instead of the pipeline's `traces`"
     )
 
+    @model_validator(mode="after")
+    def _one_source(self) -> TaskSpec:
+        if (self.family is None) == (self.dataset is None):
+            raise ValueError("give either `family` or `dataset`")
+        if self.family is not None and self.count is None:
+            raise ValueError("`count` is required for a family task")
+        if self.dataset is not None and self.name is None:
+            raise ValueError("a dataset task needs a `name`")
+        if self.dataset is not None and (self.knobs or self.templates):
+            raise ValueError("`knobs` and `templates` apply to family tasks only")
+        return self
+
     @property
     def key(self) -> str:
-        return self.name or self.family
+        return self.name or self.family  # type: ignore[return-value]
 
 
 class SymbolicTraces(_Strict):
@@ -121,6 +137,13 @@ class Sampling(_Strict):
     seed: int | None = Field(default=None, description="sent per sample as hash(seed, problem, sample) when set")
 
 
+class Rollouts(_Strict):
+    """Math-Shepherd step labels: per step prefix, `per_step` continuations from the same teacher."""
+
+    per_step: int = Field(4, gt=0, le=64)
+    max_steps: int = Field(12, gt=0, le=256, description="traces with more steps are not rolled out (unlabelled)")
+
+
 class TeacherTraces(_Strict):
     """CoT sampled from an OpenAI-compatible endpoint (docs/teacher.md)."""
 
@@ -140,6 +163,16 @@ class TeacherTraces(_Strict):
     price_per_million_input: float | None = Field(default=None, ge=0)
     price_per_million_output: float | None = Field(default=None, ge=0)
     max_response_kb: int = Field(1024, gt=0, le=1 << 20, description="a longer (decompressed) body is a failure")
+    step_labels: Literal["none", "claims", "rollouts"] = Field(
+        "claims", description="claims: checked exactly (against the step graph for families); rollouts: Math-Shepherd")
+    rollouts: Rollouts = Field(default_factory=lambda: Rollouts())
+    format: Literal["prose", "program"] = Field("prose", description="program: a Python program printing the answer, run in the sandbox")
+
+    @model_validator(mode="after")
+    def _labels_fit_format(self) -> TeacherTraces:
+        if self.format == "program" and self.step_labels == "rollouts":
+            raise ValueError("step_labels `rollouts` continue prose steps; `format: program` has none (use `none` or `claims`)")
+        return self
 
 
 TraceSpec = Annotated[SymbolicTraces | TeacherTraces, Field(discriminator="source")]
@@ -178,9 +211,16 @@ class PipelineConfig(_Strict):
     splits: SplitsConfig = Field(default_factory=SplitsConfig)
     diversity: DiversityConfig = Field(default_factory=DiversityConfig)
     output: OutputConfig
+    _base_dir: str = PrivateAttr(default=".")  # where a dataset's relative path starts: the pipeline file's folder
+
+    @property
+    def base_dir(self) -> str:
+        return self._base_dir
 
     def knob_settings(self, task_index: int) -> dict[str, Any]:
         spec = self.tasks[task_index]
+        if spec.family is None:
+            return {}
         return resolve_knobs(tasks.get(spec.family).knobs, spec.knobs)
 
     def traces_for(self, task_index: int) -> list[TraceSpec]:
@@ -197,12 +237,22 @@ class PipelineConfig(_Strict):
 
     def canonical(self) -> dict[str, Any]:
         """The config as a document `parse_config` reads back (Ray actors do): family files resolved
-        into `families`, so the hash covers their content and no path is needed to rebuild them."""
-        document = self.model_dump(mode="json")
-        document.pop("families_dir")
-        if not document["families"]:
-            document.pop("families")
-        return document
+        into `families`, so the hash covers their content and no path is needed to rebuild them; keys
+        left at their defaults by a dataset or teacher feature are left out, as before those existed."""
+        data = self.model_dump(mode="json")
+        data.pop("families_dir")
+        if not data["families"]:
+            data.pop("families")
+        for task in data["tasks"]:
+            if task["dataset"] is None:
+                del task["dataset"]
+        if data["splits"]["heldout_values"] is None:
+            del data["splits"]["heldout_values"]
+        for trace in data["traces"]:
+            if trace["source"] == "teacher" and trace["step_labels"] == "claims" and trace["format"] == "prose" \
+                    and trace["rollouts"] == Rollouts().model_dump():
+                del trace["step_labels"], trace["format"], trace["rollouts"]
+        return data
 
     def hash(self) -> str:
         return hashlib.sha256(dumps(self.canonical()).encode()).hexdigest()[:16]
@@ -227,6 +277,12 @@ def _semantic_problems(config: PipelineConfig) -> list[str]:
     problems = []
     seen: set[str] = set()
     for i, spec in enumerate(config.tasks):
+        if spec.dataset is not None:
+            if spec.key in seen:
+                problems.append(f"tasks[{i}].name: task key {spec.key!r} is used twice; give each task a distinct name")
+            seen.add(spec.key)
+            problems.extend(_dataset_problems(config, i))
+            continue
         if spec.family not in tasks.names():
             problems.append(f"tasks[{i}].family: unknown family {spec.family!r}; known: {', '.join(tasks.names())}")
             continue
@@ -259,10 +315,10 @@ def _semantic_problems(config: PipelineConfig) -> list[str]:
             if trace.negatives and not _has_negatives(config, i):
                 problems.append(f"{where}.negatives: family {family.name!r} has no error model for negatives "
                                 f"(see docs/traces.md); give this task its own `traces` without negatives")
-    rows = sum(spec.count * _rows_per_problem(config.traces_for(i)) for i, spec in enumerate(config.tasks))
+    rows = sum((spec.count or 0) * _rows_per_problem(config.traces_for(i)) for i, spec in enumerate(config.tasks))
     if rows > MAX_ROWS:
         problems.append(
-            f"tasks[*].count: {sum(t.count for t in config.tasks):,} problems make {rows:,} rows, more "
+            f"tasks[*].count: {sum(t.count or 0 for t in config.tasks):,} problems make {rows:,} rows, more "
             f"than the {MAX_ROWS:,} rows a run can hold; split it into several runs"
         )
     for j, trace in enumerate(config.traces):
@@ -293,9 +349,24 @@ def _rows_per_problem(traces: list) -> int:
     return sum((len(t.granularity) + t.negatives) * len(t.style) if t.source == "symbolic" else t.samples for t in traces)
 
 
-def parse_config(data: Any, overrides: dict[str, Any] | None = None, base_dir: Path | None = None) -> PipelineConfig:
-    """Validate a loaded YAML document; raises ConfigError with every problem found. Family files
-    named by the config are found relative to `base_dir` (the pipeline file's folder; default: cwd)."""
+def _dataset_problems(config: PipelineConfig, i: int) -> list[str]:
+    """A dataset task: its source must open and hold the named columns; symbolic traces need a family."""
+    from cotsynth.sources.dataset import DatasetError, check_columns
+
+    problems = [f"traces[{j}].source: `symbolic` traces need a step graph, and tasks[{i}] ({config.tasks[i].key}) "
+                "is a dataset task; use `source: teacher`"
+                for j, trace in enumerate(config.traces) if trace.source == "symbolic"]
+    try:
+        check_columns(config.tasks[i].dataset, config.base_dir, config.tasks[i].count)
+    except DatasetError as err:
+        problems.append(f"tasks[{i}].dataset.{err.key}: {err}")
+    return problems
+
+
+def parse_config(data: Any, overrides: dict[str, Any] | None = None, base_dir: str | Path = ".") -> PipelineConfig:
+    """Validate a loaded YAML document; raises ConfigError with every problem found.
+
+    `base_dir` is the pipeline file's folder, where family files and a dataset task's relative path start."""
     if not isinstance(data, dict):
         raise ConfigError([f"(top level): expected a mapping of pipeline keys, got {type(data).__name__}"])
     if overrides:
@@ -304,9 +375,10 @@ def parse_config(data: Any, overrides: dict[str, Any] | None = None, base_dir: P
         config = PipelineConfig.model_validate(data)
     except ValidationError as err:
         raise ConfigError([f"{_path(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in err.errors()]) from None
+    config._base_dir = str(Path(base_dir).absolute())
     from cotsynth.tasks.declarative.resolve import resolve_families
 
-    problems = resolve_families(config, base_dir or Path("."))
+    problems = resolve_families(config, Path(base_dir))
     if problems:
         raise ConfigError(problems)
     problems = _semantic_problems(config)

@@ -29,6 +29,7 @@ from cotsynth.diversity.sketch import HyperLogLog, distinct_sketches, sketches_f
 from cotsynth.diversity.text import hash_strings, tokenize
 from cotsynth.diversity.vendi import DIMS, dual_vendi, embed, embedding_available, exact_features, exact_vendi, hashed_features
 
+NO_STRUCTURE = "empty: the problems have no step graph (dataset rows), so divergences are 0"
 PROBLEM_COLUMNS = ("problem_id", "task", "template_id", "knobs", "atoms", "compounds", "complexity", "shape")
 VENDI_SAMPLE = 20000  # most rows of the dual (hashed n-gram) Vendi; 4096-dim covariance either way
 COT_VENDI_SAMPLE = 5000  # CoT rows have ~10x the n-grams of a question
@@ -257,6 +258,8 @@ class DiversityReport:
             out["compounds"]["definition"] = self._split_info["compounds"]
         if "mcd" in self._split_info:
             out["mcd"] = _search_summary(self._split_info["mcd"])
+        if not atom_vocab:  # dataset rows: no step graph; the lexical figures and Vendi still apply
+            out["atoms"]["note"] = out["compounds"]["note"] = NO_STRUCTURE
         out["difficulty"] = self._difficulty(problems, codes)
         if out_dir is not None:
             out["plots"] = self._plots(Path(out_dir), out, comp_vocab, comp_counts)

@@ -58,6 +58,8 @@ def render_summary(report: dict) -> str:
         lines.append(f"| mcd search ({aim}) | D_C {m['compound_divergence']} at D_A {m['atom_divergence']} after {m['steps']} steps |")
     if report.get("divergence"):
         lines += ["", READING.format(definition=_get(report, "compounds", "definition", "definition", default="parent>child atom pairs"))]
+    if _get(report, "atoms", "note", default=None):
+        lines += ["", f"Atoms and compounds are {report['atoms']['note']}."]
     if report.get("plots"):
         lines += ["", "Plots: " + ", ".join(f"[{p.split('/')[-1][:-4]}]({p})" for p in report["plots"])]
     return "\n".join(lines)

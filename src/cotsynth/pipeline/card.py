@@ -44,7 +44,7 @@ def header(config: PipelineConfig, manifest: dict[str, Any]) -> dict[str, Any]:
         "configs": configs,
         "license": config.output.license,
         "task_categories": ["text-generation", "question-answering"],
-        "tags": ["synthetic", "chain-of-thought", "cotsynth", *sorted({t.family for t in config.tasks})],
+        "tags": ["synthetic", "chain-of-thought", "cotsynth", *sorted({t.family or "dataset" for t in config.tasks})],
         "size_categories": [size_category(rows)],
         "pretty_name": config.name,
     }

@@ -58,7 +58,8 @@ class Parts:
     def __init__(self, out_dir: Path, units: list[WorkUnit]):
         self.out_dir = out_dir
         self.units = units
-        self.offsets = np.cumsum([0] + [u.stop - u.start for u in units])
+        # a dataset row that cannot be a problem leaves a unit with fewer problems than its index range
+        self.offsets = np.cumsum([0] + [self.read(u, "problems", ["problem_id"]).num_rows for u in units])
 
     def rows(self, k: int) -> slice:
         """Unit k's problems, as rows of the per-problem arrays (record counts, split codes)."""

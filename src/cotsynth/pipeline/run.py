@@ -40,6 +40,7 @@ from cotsynth.pipeline.chain import combined_needs
 from cotsynth.pipeline.units import WorkUnit, plan_units
 from cotsynth.pipeline.writer import split_counts, write_shards
 from cotsynth.schema import dumps
+from cotsynth.sources.tasks import task_counts
 
 
 @dataclass
@@ -54,7 +55,7 @@ class RunOptions:
 
 
 def effective_counts(config: PipelineConfig, limit: int | None) -> list[int]:
-    return [min(t.count, limit) if limit else t.count for t in config.tasks]
+    return task_counts(config, limit)
 
 
 def run_hash(config: PipelineConfig, limit: int | None) -> str:

@@ -41,6 +41,10 @@ def test_mask(problems: pa.Table, config: SplitsConfig, seed: int) -> np.ndarray
         return strategies.holdout(problems, problems.column("compounds"), config.heldout_compounds, tf, seed, "compounds")
     if config.strategy == "heldout_entities":
         return heldout_entities(problems, config.heldout_entities, seed)
+    if config.strategy == "heldout_values":
+        params = config.heldout_values
+        return strategies.holdout(problems, strategies.value_lists(problems, params.column), strategies.held_values(params),
+                                  tf, seed, f"values of {params.column}")
     return strategies.holdout(problems, strategies.template_lists(problems), config.heldout_templates, tf, seed, "templates")
 
 

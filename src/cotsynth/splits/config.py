@@ -31,6 +31,22 @@ class HeldoutParams(BaseModel):
         return self
 
 
+class HeldoutValuesParams(BaseModel):
+    """Rows whose source column (a dataset's topic, level, ...) takes a held-out value go to test."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str = Field(min_length=1, description="a source column (a scalar column of the dataset)")
+    values: list[str | int | float | bool] | None = Field(None, min_length=1)
+    count: int | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> HeldoutValuesParams:
+        if self.count is not None and self.values is not None:
+            raise ValueError("give either `count` or `values`, not both")
+        return self
+
+
 class HeldoutEntitiesParams(BaseModel):
     """Entity-level OOD (Grokked Transformers): a seeded `fraction` of the entities, or the given
     `names`, are held out; every inferred problem (more than one step: a multi-hop chain or a
@@ -90,13 +106,15 @@ class CompoundsParams(BaseModel):
 class SplitsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    strategy: Literal["iid", "difficulty", "heldout_compounds", "heldout_templates", "heldout_entities", "mcd"] = "iid"
+    strategy: Literal["iid", "difficulty", "heldout_compounds", "heldout_templates", "heldout_entities", "heldout_values",
+                      "mcd"] = "iid"
     test_fraction: float = Field(0.1, gt=0, lt=1)
     validation_fraction: float = Field(0.0, ge=0, lt=1)
     difficulty: DifficultyParams | None = None
     heldout_compounds: HeldoutParams | None = None
     heldout_templates: HeldoutParams | None = None
     heldout_entities: HeldoutEntitiesParams | None = None
+    heldout_values: HeldoutValuesParams | None = None
     mcd: MCDParams | None = None
     compounds: CompoundsParams = Field(default_factory=CompoundsParams)
     leakage: Literal["auto", "move", "drop"] = Field(
@@ -111,7 +129,9 @@ class SplitsConfig(BaseModel):
             )
         if self.strategy == "difficulty" and self.difficulty is None:
             raise ValueError("strategy `difficulty` needs `difficulty: {knob: NAME, threshold: T}`")
-        params = {"difficulty", "heldout_compounds", "heldout_templates", "heldout_entities", "mcd"}
+        if self.strategy == "heldout_values" and self.heldout_values is None:
+            raise ValueError("strategy `heldout_values` needs `heldout_values: {column: NAME, values: [...]}` or a count")
+        params = {"difficulty", "heldout_compounds", "heldout_templates", "heldout_entities", "heldout_values", "mcd"}
         stray = sorted(p for p in params - {self.strategy} if getattr(self, p) is not None)
         if stray:
             raise ValueError(f"parameters {stray} do not apply to strategy `{self.strategy}`")

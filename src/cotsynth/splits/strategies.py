@@ -8,9 +8,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cotsynth.core.seeding import unit_hash
 from cotsynth.core.metrics import codes, flatten_codes
-from cotsynth.splits.config import DifficultyParams, HeldoutParams
+from cotsynth.core.seeding import unit_hash
+from cotsynth.splits.config import DifficultyParams, HeldoutParams, HeldoutValuesParams
 from cotsynth.splits.errors import SplitError
 
 
@@ -124,6 +124,26 @@ def holdout(problems: pa.Table, units: pa.Array | pa.ChunkedArray, params: Heldo
             f"({budget:.0f} problems) without leaving an atom unseen in train; the rarest occurs in {smallest}"
         )
     return test
+
+
+def value_lists(problems: pa.Table, column: str) -> pa.ListArray:
+    """A source column's value (from `knobs`) as a one-element list per row, for the value hold-out."""
+    values = []
+    for k, text in enumerate(problems.column("knobs").to_pylist()):
+        found = json.loads(text)
+        if column not in found:
+            raise SplitError(f"heldout_values.column `{column}` is missing in problem {problems.column('problem_id')[k].as_py()}")
+        values.append(_value_name(found[column]))
+    return pa.ListArray.from_arrays(pa.array(np.arange(len(values) + 1, dtype=np.int32)), pa.array(values, pa.string()))
+
+
+def _value_name(value: object) -> str:
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def held_values(params: HeldoutValuesParams) -> HeldoutParams:
+    names = None if params.values is None else [_value_name(v) for v in params.values]
+    return HeldoutParams(count=params.count, names=names)
 
 
 def template_lists(problems: pa.Table) -> pa.ListArray:

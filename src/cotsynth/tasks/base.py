@@ -27,6 +27,11 @@ class Problem:
     knobs: dict[str, Any]  # the values this example used
     program: str | None = None  # a Python program printing the answer (granularity `code`)
     task_key: str = ""  # the pipeline task it was made for (its `name`); `task` is the family
+    source_row: dict[str, Any] | None = None  # a dataset problem's row: {"index": i, "id": its id column}
+
+    @property
+    def from_dataset(self) -> bool:
+        return self.source_row is not None
 
 
 @dataclass

@@ -20,6 +20,11 @@ from cotsynth.traces.symbolic import render
 EXEMPLAR_POOL = 16
 
 
+def template_name(spec: TeacherTraces) -> str:
+    """The configured template; `format: program` with the default one asks for a program instead."""
+    return "program" if spec.format == "program" and spec.prompt_template == "default" else spec.prompt_template
+
+
 @dataclass(frozen=True)
 class Exemplar:
     question: str
@@ -33,11 +38,13 @@ class PromptBuilder:
     """Messages for each problem of a config under one teacher spec."""
 
     def __init__(self, config: PipelineConfig, spec: TeacherTraces):
-        self.module = template_module(str(find_template(spec.prompt_template)))
+        self.module = template_module(str(find_template(template_name(spec))))
         self.few_shot = spec.few_shot
         self.pools: dict[str, list[Exemplar]] = {}
         if spec.few_shot:
             for i, task in enumerate(config.tasks):
+                if task.family is None:  # a dataset task: no generator to draw exemplars from
+                    continue
                 family = tasks.get(task.family)
                 settings, templates = config.knob_settings(i), family.templates(task.templates)
                 pool = []

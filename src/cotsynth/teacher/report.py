@@ -31,6 +31,7 @@ def aggregate(config: PipelineConfig, stats: list[dict[str, Any]]) -> list[dict[
         attempt_errors: Counter[str] = Counter()
         failures: Counter[str] = Counter()
         latencies: list[float] = []
+        rollouts: Counter[str] = Counter()
         for unit in stats:
             if len(unit.get("teacher", [])) <= position or unit["teacher"][position] is None:
                 continue  # the unit's task sets its own traces
@@ -42,11 +43,12 @@ def aggregate(config: PipelineConfig, stats: list[dict[str, Any]]) -> list[dict[
             attempt_errors.update(client["attempt_errors"])
             failures.update(client["failures"])
             latencies.extend(client["latencies_ms"])
+            rollouts.update(client.get("rollouts", {}))
         cost = None
         if spec.price_per_million_input is not None or spec.price_per_million_output is not None:
             cost = round((counters["tokens_in"] * (spec.price_per_million_input or 0)
                           + counters["tokens_out"] * (spec.price_per_million_output or 0)) / 1e6, 6)
-        out.append({
+        figures: dict[str, Any] = {
             "source": f"teacher:{spec.endpoint.model}",
             "keep": spec.keep,
             "problems": {k: problems[k] for k in ("in", "kept", "rejected", "failed")},
@@ -57,5 +59,8 @@ def aggregate(config: PipelineConfig, stats: list[dict[str, Any]]) -> list[dict[
             "tokens": {"in": counters["tokens_in"], "out": counters["tokens_out"]},
             "latency_ms": {f"p{q}": percentile(latencies, q) for q in (50, 95, 99)},
             "cost": cost,
-        })
+        }
+        if spec.step_labels == "rollouts":  # traces rolled out, steps labelled, continuation requests
+            figures["rollouts"] = {k: rollouts[k] for k in ("traces", "steps", "requests")} | {"per_step": spec.rollouts.per_step}
+        out.append(figures)
     return out

@@ -23,12 +23,13 @@ from typing import Any
 
 from aiohttp import web
 
-from cotsynth import tasks
 from cotsynth.config import PipelineConfig
-from cotsynth.core.seeding import rng_for
-from cotsynth.tasks.base import Problem
-from cotsynth.teacher.client import SAMPLE_HEADER
 from cotsynth.core.loop import run_loop
+from cotsynth.core.seeding import rng_for
+from cotsynth.sources.tasks import task_counts, task_problems
+from cotsynth.tasks.base import Problem
+from cotsynth.teacher import sim_dataset
+from cotsynth.teacher.client import SAMPLE_HEADER
 
 WRONG_STEP_HEADER = "x-cotsynth-wrong-step"
 
@@ -78,11 +79,8 @@ class SimStats:
 def problems_of(config: PipelineConfig, limit: int | None = None) -> list[Problem]:
     """The problems a run of `config` generates (the first `limit` of each task)."""
     found = []
-    for i, spec in enumerate(config.tasks):
-        family = tasks.get(spec.family)
-        settings, templates = config.knob_settings(i), family.templates(spec.templates)
-        for index in range(min(spec.count, limit) if limit else spec.count):
-            found.append(family.build(config.seed, spec.key, index, settings, templates))
+    for i, count in enumerate(task_counts(config, limit)):
+        found.extend(p for p in task_problems(config, i, 0, count) if isinstance(p, Problem))
     return found
 
 
@@ -115,17 +113,49 @@ def compose(problem: Problem | None, rng: Any, knobs: SimKnobs) -> tuple[str, in
             lines.append(f"{opener} {statement}.")
         else:
             lines.append(f"{opener} {node.question[0].lower()}{node.question[1:]} That is {value}.")
+    kind = _ending(lines, problem.answer, rng, knobs)
+    return "\n".join(lines), wrong, kind
+
+
+def _ending(lines: list[str], answer: str, rng: Any, knobs: SimKnobs) -> str:
+    """Append the final-answer line (or a malformed one, or none) and say which."""
     draw = rng.random()
     if draw < knobs.p_missing:
-        kind = "missing"
-    elif draw < knobs.p_missing + knobs.p_malformed:
-        kind = "malformed"
+        return "missing"
+    if draw < knobs.p_missing + knobs.p_malformed:
         form = rng.choice(_MALFORMED)
-        lines.append(form % (problem.answer, problem.answer) if "%s" in form else form)
+        lines.append(form % (answer, answer) if "%s" in form else form)
+        return "malformed"
+    lines.append(rng.choice(_ENDINGS) % answer)
+    return "ok"
+
+
+def respond(problem: Problem | None, rng: Any, knobs: SimKnobs, prefix: list[str] | None,
+            program: bool) -> tuple[str, int | None, str]:
+    """A completion: a program when asked for one, the rest of a trace after a rollout `prefix`,
+    else a whole trace. (text, injected wrong step or None, final-answer kind)."""
+    if problem is None:
+        return compose(None, rng, knobs)
+    if program:
+        wrong = rng.random() < knobs.p_wrong_step
+        if problem.from_dataset:
+            code = sim_dataset.program(problem, sim_dataset.plan(problem, knobs.seed), wrong)
+        elif wrong:
+            code = f"print({_wrong_value(problem.answer, rng, problem)!r})\n"
+        else:
+            code = problem.program or f"print({problem.answer!r})\n"
+        return f"```python\n{code}```", 0 if wrong else None, "program"
+    if not problem.from_dataset:
+        text, wrong, kind = compose(problem, rng, knobs)
+        return ("\n".join(text.split("\n")[len(prefix):]) if prefix else text), wrong, kind
+    plan = sim_dataset.plan(problem, knobs.seed)
+    if prefix:
+        steps, final, wrong = sim_dataset.continue_trace(problem, plan, prefix, rng, knobs.p_wrong_step)
     else:
-        kind = "ok"
-        lines.append(rng.choice(_ENDINGS) % problem.answer)
-    return "\n".join(lines), wrong, kind
+        wrong = rng.choice(sim_dataset.injectable(plan)) if rng.random() < knobs.p_wrong_step else None
+        steps, final = sim_dataset.lines(problem, plan, wrong)
+    kind = _ending(steps, final, rng, knobs)
+    return "\n".join(steps), wrong, kind
 
 
 def _tokens(text: str) -> int:
@@ -137,7 +167,9 @@ class TeacherSim:
 
     def __init__(self, problems: list[Problem], knobs: SimKnobs):
         self.knobs = knobs
-        self.by_question = {p.question.strip(): p for p in problems}
+        self.by_question: dict[str, Problem] = {}
+        for problem in problems:  # a repeated question is answered as its first problem (dedup keeps that one)
+            self.by_question.setdefault(problem.question.strip(), problem)
         self.stats = SimStats()
         self._attempts: Counter[str] = Counter()
 
@@ -205,18 +237,25 @@ class TeacherSim:
             await asyncio.sleep((knobs.latency_ms + latency) / 1000)
 
         problem = self.find(messages)
+        last = messages[-1] if messages and isinstance(messages[-1], dict) else {}
+        prefix = None
+        if last.get("role") == "assistant" and isinstance(last.get("content"), str):
+            prefix = [line.strip() for line in last["content"].splitlines() if line.strip()]
+        program = any(sim_dataset.PROGRAM_MARKER in str(m.get("content", "")).lower() for m in messages)
         prompt_tokens = sum(_tokens(str(m.get("content", ""))) for m in messages)
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
         choices, completion_tokens, wrong_steps = [], 0, []
         for index in range(int(body.get("n") or 1)):
             rng = rng_for("answer", knobs.seed, key, index)
-            text, wrong, kind = compose(problem, rng, knobs)
+            text, wrong, kind = respond(problem, rng, knobs, prefix, program)
             finish = "stop"
             if max_tokens and _tokens(text) > max_tokens:
                 text, finish = text[: int(max_tokens) * 4], "length"
             completion_tokens += _tokens(text)
             wrong_steps.append(wrong)
             tag = f"{problem.id if problem else 'unknown'}#{sample}#{index}"
+            if prefix:  # a rollout: logged apart from the samples (`#rollout<steps in its prefix>`)
+                tag += f"#rollout{len(prefix)}"
             self.stats.injected[tag] = {"wrong_step": wrong, "final": kind, "finish_reason": finish}
             choices.append({"index": index, "message": {"role": "assistant", "content": text}, "finish_reason": finish})
         self.stats.answered[key] += 1

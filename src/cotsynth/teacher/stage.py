@@ -17,21 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cotsynth import tasks
 from cotsynth.config import PipelineConfig, TeacherTraces
 from cotsynth.core.seeding import stable_id
 from cotsynth.core.vocabulary import FREE
 from cotsynth.tasks.base import Problem
 from cotsynth.teacher.cache import ResponseCache, cache_key
+from cotsynth.teacher import rollouts
 from cotsynth.teacher.client import Answer, Request, TeacherClient
-from cotsynth.teacher.prompt import PromptBuilder
+from cotsynth.teacher.grading import EXTRACT, claim_labels, final_answer, run_program_answer, score
+from cotsynth.teacher.prompt import PromptBuilder, template_name
 from cotsynth.traces.symbolic import Trace
-from cotsynth.verify import extract_answer
-from cotsynth.verify.step_labels import label_steps
 from cotsynth.traces.verify import TraceVerdict
+from cotsynth.verify import extract_answer
 
-# The last-line fallback would read a missing final answer out of the last step: not for teachers.
-_EXTRACT = ("boxed", "final_answer", "answer_is", "answer_colon", "hashes")
 MAX_JUDGED_LINES = 2_000  # a longer completion is rejected unlabelled: labelling costs per line
 
 
@@ -56,25 +54,37 @@ class Sample:
 def split_final(content: str) -> tuple[str, list[str]]:
     """The reasoning without its closing answer line, and its steps (one per non-empty line)."""
     lines = [line.strip() for line in content.strip().splitlines() if line.strip()]
-    if lines and extract_answer(lines[-1], strategies=_EXTRACT) is not None:
+    if lines and extract_answer(lines[-1], strategies=EXTRACT) is not None:
         lines = lines[:-1]
     return "\n".join(lines), lines
 
 
-def judge(problem: Problem, answer: Answer) -> tuple[TraceVerdict, bool, str | None, list[str], str]:
-    """(verdict, answer right, predicted answer, steps, cot) of one answered sample."""
+def judge(problem: Problem, answer: Answer, step_labels: str = "claims",
+          program: bool = False) -> tuple[TraceVerdict, bool, str | None, list[str], str]:
+    """(verdict, answer right, predicted answer, steps, cot) of one answered sample.
+
+    `step_labels`: `claims` labels the steps exactly (a wrong one rejects the sample); `rollouts`
+    also rejects on a false claim but leaves the labels to the rollouts; `none` labels nothing.
+    A program is run in the sandbox instead, and what it prints is its answer."""
     content = answer.content or ""
-    cot, steps = split_final(content)
-    if len(steps) > MAX_JUDGED_LINES:
-        reason = f"too long: {len(steps)} lines, more than the {MAX_JUDGED_LINES} judged"
-        return TraceVerdict(False, None, "teacher:answer+steps", reason), False, None, steps, cot
-    labelled = label_steps(problem.graph, steps) if steps else None
-    labels = labelled.labels if labelled else None
-    step_labels = labels if labels and all(x is not None for x in labels) else None
-    predicted = extract_answer(content, strategies=_EXTRACT)
-    right = predicted is not None and tasks.get(problem.task).score_answer(problem, predicted)
+    failure = None
+    if program:
+        ran = run_program_answer(content)
+        cot, steps, predicted, failure, labelled = ran.code, [ran.code], ran.printed, ran.failure, None
+    else:
+        cot, steps = split_final(content)
+        if len(steps) > MAX_JUDGED_LINES:
+            reason = f"too long: {len(steps)} lines, more than the {MAX_JUDGED_LINES} judged"
+            return TraceVerdict(False, None, "teacher:answer+steps", reason), False, None, steps, cot
+        labelled = claim_labels(problem, steps) if step_labels != "none" else None
+        predicted = final_answer(content)
+    labels = labelled.labels if labelled and step_labels == "claims" else None
+    complete_labels = labels if labels and all(x is not None for x in labels) else None
+    right = score(problem, predicted)
     if answer.finish_reason == "length":
         reason = "truncated: finish_reason=length"
+    elif failure is not None:
+        reason = failure
     elif predicted is None:
         reason = "no final answer: none found in the completion"
     elif not right:
@@ -85,7 +95,8 @@ def judge(problem: Problem, answer: Answer) -> tuple[TraceVerdict, bool, str | N
     else:
         reason = f"answer matches; {len(steps)} steps, none wrong"
     verified = right and answer.finish_reason != "length" and (labelled is None or labelled.first_wrong is None)
-    return TraceVerdict(verified, step_labels, "teacher:answer+steps", reason), right, predicted, steps, cot
+    method = "teacher:program+sandbox" if program else "teacher:answer+steps"
+    return TraceVerdict(verified, complete_labels, method, reason), right, predicted, steps, cot
 
 
 class TeacherStage:
@@ -95,7 +106,8 @@ class TeacherStage:
         self.config = config
         self.spec = spec
         self.source = f"teacher:{spec.endpoint.model}"
-        self.style = Path(spec.prompt_template).stem
+        self.granularity = "code" if spec.format == "program" else FREE
+        self.style = Path(template_name(spec)).stem
         self.prompts = PromptBuilder(config, spec)
         self.cache = ResponseCache(cache_dir)
         self.concurrency = concurrency
@@ -114,21 +126,50 @@ class TeacherStage:
             out.append(Request(key, messages, sample, seed))
         return out
 
+
     async def arun(self, problems: list[Problem], task_key: str) -> tuple[list[tuple[Problem, list[Sample]]], dict[str, Any]]:
         requests = [self.requests(p, task_key) for p in problems]
-        answers, client_stats = await self._ask([r for rs in requests for r in rs])
-        results = []
-        position = 0
-        for problem, rs in zip(problems, requests):
-            samples = [self._sample(problem, r.sample, answers[position + k]) for k, r in enumerate(rs)]
-            position += len(rs)
-            results.append((problem, samples))
-        return results, client_stats
-
-    async def _ask(self, requests: list[Request]) -> tuple[list[Answer], dict[str, Any]]:
         async with TeacherClient(self.spec, self.cache, self.concurrency) as client:
-            answers = await asyncio.gather(*(client.complete(r) for r in requests))
-        return list(answers), client.stats.to_dict()
+            answers = await asyncio.gather(*(client.complete(r) for rs in requests for r in rs))
+            results = []
+            position = 0
+            for problem, rs in zip(problems, requests):
+                samples = [self._sample(problem, r.sample, answers[position + k]) for k, r in enumerate(rs)]
+                position += len(rs)
+                results.append((problem, samples))
+            counts = await self._rollouts(client, results, task_key) if self.spec.step_labels == "rollouts" else None
+        stats = client.stats.to_dict()
+        if counts is not None:
+            stats["rollouts"] = counts
+        return results, stats
+
+    async def _rollouts(self, client: TeacherClient, results: list[tuple[Problem, list[Sample]]],
+                        task_key: str) -> dict[str, int]:
+        """Label the steps of every sample the keep policy keeps by continuing each step prefix."""
+        spec = self.spec
+        todo = []
+        for problem, samples in results:
+            kept, _ = self.keep(samples)
+            for sample in kept:
+                steps = sample.trace.cot_steps
+                if sample.failed or not steps:
+                    continue
+                if len(steps) > spec.rollouts.max_steps:
+                    sample.trace.meta["rollouts"] = {"skipped": f"{len(steps)} steps > max_steps {spec.rollouts.max_steps}"}
+                    continue
+                messages = self.prompts.messages(problem, task_key)
+                todo.append((problem, sample, rollouts.rollout_requests(spec, messages, problem, sample.trace.sample_index, steps)))
+        flat = [r for _, _, per_step in todo for rs in per_step for r in rs]
+        answers = iter(await asyncio.gather(*(client.complete(r) for r in flat)))
+        steps_labelled = 0
+        for problem, sample, per_step in todo:
+            found = rollouts.label(problem, [[next(answers) for _ in rs] for rs in per_step])
+            sample.trace.meta["rollouts"] = found.to_meta(spec.rollouts.per_step)
+            complete = all(x is not None for x in found.labels)
+            steps_labelled += sum(x is not None for x in found.labels)
+            sample.verdict = TraceVerdict(sample.verdict.verified, found.labels if complete else None,
+                                          sample.verdict.method + "+rollouts", sample.verdict.reason)
+        return {"traces": len(todo), "steps": steps_labelled, "requests": len(flat)}
 
     def _sample(self, problem: Problem, index: int, answer: Answer) -> Sample:
         usage = {"prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens}
@@ -138,11 +179,15 @@ class TeacherStage:
             why = f" ({answer.detail})" if answer.failure == "invalid_response" and answer.detail else ""
             verdict = TraceVerdict(False, None, "teacher:request",
                                    f"failed: {answer.failure} after {answer.attempts} attempts{why}")
-            trace = Trace(problem, FREE, self.style, self.source, index, [], [], "", meta)
+            if problem.source_row is not None:
+                meta["source_row"] = problem.source_row
+            trace = Trace(problem, self.granularity, self.style, self.source, index, [], [], "", meta)
             return Sample(trace, verdict, answer)
-        verdict, right, predicted, steps, cot = judge(problem, answer)
+        verdict, right, predicted, steps, cot = judge(problem, answer, self.spec.step_labels, self.spec.format == "program")
         meta["predicted_answer"] = predicted
-        trace = Trace(problem, FREE, self.style, self.source, index, [], steps, cot, meta)
+        if problem.source_row is not None:
+            meta["source_row"] = problem.source_row
+        trace = Trace(problem, self.granularity, self.style, self.source, index, [], steps, cot, meta)
         return Sample(trace, verdict, answer, right)
 
     def keep(self, samples: list[Sample]) -> tuple[list[Sample], list[tuple[Sample, str]]]:

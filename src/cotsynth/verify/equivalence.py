@@ -32,17 +32,19 @@ from cotsynth.verify.numeric import Numeric, numbers_equal, read_number
 
 ANSWER_TYPES = {
     "auto": "infer from the gold answer",
-    "integer": "exact number", "rational": "exact number", "number": "exact number",
+    "integer": "exact number", "rational": "exact number", "number": "exact number", "decimal": "exact number",
     "float": "number within a relative tolerance (default 1e-6)",
     "boolean": "yes/no/true/false",
     "string": "text compared ignoring case, spacing and surrounding quotes/punctuation",
+    "text": "the same as `string`",
+    "choice": "a multiple-choice letter (`B`, `(B)`, `B)` all read as B)",
     "expression": "symbolic expression, equal after simplification",
     "equation": "equation or assignment (`x = 3` matches `3`)",
     "tuple": "ordered elements", "list": "ordered elements",
     "set": "unordered elements", "unordered_list": "unordered elements",
     "interval": "interval with its open/closed ends (an inequality in x also matches)",
 }
-_NUMERIC_TYPES = {"integer", "rational", "number", "float"}
+_NUMERIC_TYPES = {"integer", "rational", "number", "decimal", "float"}
 _ORDERED_TYPES = {"tuple": True, "list": True, "set": False, "unordered_list": False}
 DEFAULT_FLOAT_TOLERANCE = 1e-6
 
@@ -56,6 +58,7 @@ _MATH_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "sqrt", "
                "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "cdot", "times", "leq", "geq",
                "neq", "cup", "cap", "text", "mathrm", "dfrac", "tfrac", "left", "right", "circ"}
 _PROSE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
+_CHOICE = re.compile(r"^\s*(?:option\s+)?\(?([A-Ja-j])\)?\s*[.:)]?\s*$", re.I)
 _ASSIGNMENT = re.compile(r"^\s*([A-Za-z](?:_\{?\w+\}?)?)\s*=\s*([^=<>]+)$")
 _BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
 
@@ -199,8 +202,10 @@ def _check_answer(gold: str, pred: str, answer_type: str | None, context: _Conte
         context.tolerance = DEFAULT_FLOAT_TOLERANCE
     if kind == "boolean":
         return _compare_boolean(g, p)
-    if kind == "string":
+    if kind in ("string", "text"):
         return _compare_text(g, p)
+    if kind == "choice":
+        return _compare_choice(g, p)
     p = _stated(p)
     if kind in _ORDERED_TYPES:
         return _compare_sequence(clean_math(g), clean_math(p), context,
@@ -282,6 +287,16 @@ def _compare_text(gold: str, pred: str) -> Verdict:
     if g == p:
         return _verdict("match", "same text after case/spacing normalization", "text", g, p)
     return _verdict("mismatch", "different text", "text", g, p)
+
+
+def _compare_choice(gold: str, pred: str) -> Verdict:
+    g, p = _CHOICE.match(gold), _CHOICE.match(pred)
+    if g is None:
+        return _verdict("unverifiable", "gold is not a choice letter", "text", gold, pred)
+    if p is None:
+        return _verdict("unverifiable", "prediction is not a choice letter", "text", gold, pred)
+    same = g.group(1).upper() == p.group(1).upper()
+    return _verdict("match" if same else "mismatch", f"choice {g.group(1)}, prediction {p.group(1)}", "text", gold, pred)
 
 
 def _compare_math(gold: str, pred: str, context: _Context) -> Verdict:

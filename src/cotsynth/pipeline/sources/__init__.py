@@ -6,7 +6,7 @@ Parquet or the Hub) is one module that registers a claim on the task specs it se
 plus its import below.
 """
 
-from cotsynth.pipeline.sources import family  # noqa: F401  (registration; the default source)
+from cotsynth.pipeline.sources import dataset, family  # noqa: F401  (registration; family is the default)
 from cotsynth.pipeline.sources.registry import ProblemSource, register, source_for
 
 __all__ = ["ProblemSource", "register", "source_for"]

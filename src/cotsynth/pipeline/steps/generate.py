@@ -6,6 +6,7 @@ from cotsynth.config import PipelineConfig
 from cotsynth.pipeline.chain import Needs, UnitWork
 from cotsynth.pipeline.sources import ProblemSource, source_for
 from cotsynth.pipeline.steps.registry import register
+from cotsynth.sources.dataset import RowDrop
 
 
 class GenerateProblems:
@@ -20,7 +21,11 @@ class GenerateProblems:
         task = work.unit.task_index
         if task not in self._sources:
             self._sources[task] = source_for(self.config, task)
-        work.problems = self._sources[task].problems(work.unit.start, work.unit.stop)
+        for problem in self._sources[task].problems(work.unit.start, work.unit.stop):
+            if isinstance(problem, RowDrop):  # a dataset row that cannot be a problem: dropped with why
+                work.drops.append({"id": problem.id, "stage": "dataset", "reason": problem.reason})
+            else:
+                work.problems.append(problem)
         work.stats["problems"] += len(work.problems)
 
 

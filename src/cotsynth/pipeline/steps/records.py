@@ -11,10 +11,12 @@ from typing import Any
 import pyarrow as pa
 
 from cotsynth import tasks
+from cotsynth.core.seeding import stable_id
 from cotsynth.pipeline.chain import Needs, UnitWork
 from cotsynth.pipeline.steps.registry import register
 from cotsynth.schema import dumps, record_id
 from cotsynth.splits.compounds import compounds
+from cotsynth.tasks.base import Problem
 from cotsynth.traces.symbolic import Trace
 from cotsynth.traces.verify import TraceVerdict
 
@@ -37,14 +39,27 @@ PROBLEMS_SCHEMA = pa.schema(
 )  # then the question keys of `diversity.keys` and the problem's rows in each view (`outputs`)
 
 
+def family_name(problem: Problem) -> str:
+    """The family that made a problem; `dataset` for a row read from a dataset."""
+    return "dataset" if problem.from_dataset else problem.task
+
+
+def problem_key(problem: Problem) -> str:
+    """A family's canonical inputs; for a dataset row its question, normalized (the same question
+    under two ids is one problem)."""
+    if problem.from_dataset:
+        return f"dataset:{stable_id(' '.join(problem.question.split()).casefold())}"
+    return tasks.get(problem.task).problem_key(problem)
+
+
 def to_record(trace: Trace, verdict: TraceVerdict, seed: int) -> dict[str, Any]:
     problem = trace.problem
     graph = problem.graph
     return {
         "id": record_id(trace),
         "task": problem.task_key or problem.task,
-        "family": problem.task,
-        "problem_key": tasks.get(problem.task).problem_key(problem),
+        "family": family_name(problem),
+        "problem_key": problem_key(problem),
         "split": "",  # assigned globally, when every problem is known
         "knobs": dumps(problem.knobs),
         "seed": seed,
@@ -92,7 +107,7 @@ class BuildRecords:
                 {
                     "problem_id": problem.id,
                     "task": problem.task_key or problem.task,
-                    "problem_key": tasks.get(problem.task).problem_key(problem),
+                    "problem_key": problem_key(problem),
                     "template_id": problem.template_id,
                     "knobs": dumps(problem.knobs),
                     "atoms": graph.atoms(),

@@ -51,6 +51,9 @@ class TeacherStep:
         kept_count, requested, kept_total = {}, 0, 0
         for (problem, samples), pairs in zip(results, work.verified):
             kept, rejected = stage.keep(samples)
+            if problem.from_dataset:  # a difficulty a `difficulty` split can read: the first teacher's misses
+                rate = samples[0].trace.meta["pass_rate"] if samples else None
+                problem.knobs.setdefault("teacher_fail_rate", round(1 - (rate or 0.0), 6))
             pairs.extend((s.trace, s.verdict) for s in kept)
             kept_count[problem.id] = sum(not s.failed for s in kept)
             requested += len(samples)

@@ -61,7 +61,7 @@ def resolve_families(config: Any, base_dir: Path) -> list[str]:
             for path in family_files(folder):
                 from_file(path.resolve(), f"families_dir: {path}")
     for i, spec in enumerate(config.tasks):
-        if is_family_file(spec.family):
+        if spec.family is not None and is_family_file(spec.family):
             path = base_dir / spec.family
             family = from_file(path.resolve(), f"tasks[{i}].family: {path}")
             if family is not None:
