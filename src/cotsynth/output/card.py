@@ -41,7 +41,8 @@ def header(config: PipelineConfig, manifest: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def render(config: PipelineConfig, manifest: dict[str, Any], report_summary: str = "") -> str:
+def render(config: PipelineConfig, manifest: dict[str, Any], report_summary: str = "", probe_summary: str = "") -> str:
+    """The card; `probe_summary` is the Markdown of `cotsynth probe DIR` once the output has one."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(resource_dir("templates") / "card"),
         undefined=jinja2.StrictUndefined,
@@ -65,5 +66,6 @@ def render(config: PipelineConfig, manifest: dict[str, Any], report_summary: str
         split_strategy=config.splits.strategy,
         counts=manifest["counts"],
         report_summary=report_summary,
+        probe_summary=probe_summary,
         config_yaml=yaml.safe_dump(canonical, sort_keys=False),
     )
