@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -167,7 +168,7 @@ def probe(out_dir, granularities, steps, seeds, task_names, max_rows, eval_rows,
     from cotsynth import probe as probing
 
     if not probing.available():
-        fail(f"cotsynth probe needs torch: {probing.INSTALL}")
+        fail(f"cotsynth probe needs torch: {escape(probing.INSTALL)}")
     from cotsynth.probe.data import ProbeDataError
     from cotsynth.probe.model import ModelSize
     from cotsynth.probe.run import run_probe
