@@ -184,10 +184,10 @@ def probe(out_dir, granularities, steps, seeds, task_names, max_rows, eval_rows,
     settings = Settings(chosen, steps, seeds, names, max_rows, eval_rows, batch_size, lr,
                         ModelSize(layers=layers, d_model=d_model, heads=4), vocab)
 
-    def on_model(granularity, seed, trained, seconds) -> None:
+    def on_model(granularity, seed, trained, seconds, cpu_seconds) -> None:
         scores = ", ".join(f"{split} {100 * acc:.1f}%" for split, acc in trained.accuracy.items())
         err_console.print(f"{granularity} seed {seed}: {trained.train_rows} train rows, {trained.vocabulary} tokens, final loss "
-                          f"{trained.losses[-1][1]:.3f}, {scores} ({seconds:.0f} s)", highlight=False)
+                          f"{trained.losses[-1][1]:.3f}, {scores} ({seconds:.0f} s, {cpu_seconds:.0f} s CPU)", highlight=False)
 
     started = time.perf_counter()
     try:

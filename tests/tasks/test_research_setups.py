@@ -71,7 +71,9 @@ def test_instruction_diversity_many_and_few_stay_equal_after_dedup(tmp_path):
     run_pipeline(config, RunOptions(out_dir=tmp_path / "out", executor="local", limit=150))
     found = [r for r in rows(tmp_path / "out") if r["granularity"] == "answer"]
     per_task = Counter((r["id"].split("-")[0], r["split"]) for r in found)
-    assert per_task == {("rewrite_many", "train"): 150, ("rewrite_few", "train"): 150, ("rewrite_unseen", "test"): 150}
+    assert per_task[("rewrite_many", "train")] == per_task[("rewrite_few", "train")] == 150  # nothing deduplicated
+    # the test task is all test; the leakage check may drop a near-duplicate question of train from it
+    assert set(per_task) == {("rewrite_many", "train"), ("rewrite_few", "train"), ("rewrite_unseen", "test")}
     rules = {task: {json.loads(r["graph"])["nodes"][-1]["attrs"]["rules"].__repr__() for r in found
                     if r["id"].startswith(task)} for task in ("rewrite_many", "rewrite_few", "rewrite_unseen")}
     assert len(rules["rewrite_few"]) == 10 and len(rules["rewrite_many"]) == 150

@@ -19,13 +19,14 @@ from cotsynth.probe.train import Settings, Trained, train_and_score
 FOLDER = "probe"
 
 
-def run_probe(folder: Path, settings: Settings, on_model: Callable[[str, int, Trained, float], None] | None = None) -> dict:
+def run_probe(folder: Path, settings: Settings, on_model: Callable[[str, int, Trained, float, float], None] | None = None) -> dict:
     """Train and score every (granularity, seed); write probe.json, timings.json, the plots and the card."""
     output = open_output(folder)
     results: dict[str, dict] = {}
     curves: dict[str, dict] = {}
     rows: dict[str, dict] = {}
     seconds: dict[str, list[float]] = {}
+    cpu_seconds: dict[str, list[float]] = {}
     for granularity in settings.granularities:
         examples = load_examples(output, granularity, list(settings.tasks) or None, settings.max_rows)
         if not examples.get("train"):
@@ -34,12 +35,13 @@ def run_probe(folder: Path, settings: Settings, on_model: Callable[[str, int, Tr
         evals = {split: _eval_sample(found, settings.eval_rows) for split, found in examples.items() if found}
         runs = []
         for seed in range(settings.seeds):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             trained = train_and_score(examples["train"], evals, settings, seed, output.answer_format)
             seconds.setdefault(granularity, []).append(round(time.perf_counter() - started, 1))
+            cpu_seconds.setdefault(granularity, []).append(round(time.process_time() - cpu, 1))
             runs.append(trained)
             if on_model:
-                on_model(granularity, seed, trained, seconds[granularity][-1])
+                on_model(granularity, seed, trained, seconds[granularity][-1], cpu_seconds[granularity][-1])
         results[granularity] = {
             split: _summary([r.accuracy[split] for r in runs]) for split in evals
         }
@@ -50,7 +52,7 @@ def run_probe(folder: Path, settings: Settings, on_model: Callable[[str, int, Tr
     out = folder / FOLDER
     out.mkdir(exist_ok=True)
     (out / "probe.json").write_text(json.dumps(probe, indent=2, sort_keys=True) + "\n")
-    (out / "timings.json").write_text(json.dumps({"seconds_per_model": seconds}, indent=2, sort_keys=True) + "\n")
+    (out / "timings.json").write_text(json.dumps({"wall_seconds_per_model": seconds, "cpu_seconds_per_model": cpu_seconds}, indent=2, sort_keys=True) + "\n")
     from cotsynth.probe.plots import accuracy_plot, loss_plot
 
     accuracy_plot(out / "accuracy.png", results)
