@@ -78,3 +78,10 @@ def test_instruction_diversity_many_and_few_stay_equal_after_dedup(tmp_path):
                     if r["id"].startswith(task)} for task in ("rewrite_many", "rewrite_few", "rewrite_unseen")}
     assert len(rules["rewrite_few"]) == 10 and len(rules["rewrite_many"]) == 150
     assert not rules["rewrite_unseen"] & (rules["rewrite_many"] | rules["rewrite_few"])
+
+
+def test_granularity_small_is_the_probe_sized_variant():
+    config = load_config(resource_dir("pipelines") / "granularity_small.yaml")
+    settings = config.knob_settings(0)
+    assert settings["digits"] == (1, 1) and settings["steps"] == (1, 5) and settings["ops"] == ("+", "-")
+    assert config.splits.difficulty.knob == "steps" and config.splits.difficulty.threshold == 3
