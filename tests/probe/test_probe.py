@@ -101,6 +101,21 @@ def test_without_torch_it_names_the_install_line(output):
     assert not (output / "probe").exists()
 
 
+def test_train_rows_encode_without_unknown_tokens(output):
+    pytest.importorskip("torch")
+    from cotsynth.probe.data import load_examples, open_output
+    from cotsynth.probe.train import Settings, train_and_score, vocabulary
+
+    found = open_output(output)
+    for granularity in ("answer", "fine"):
+        train = load_examples(found, granularity, None, None)["train"]
+        assert train[0].completion.startswith("\\boxed" if granularity == "answer" else "Step")
+        vocab = vocabulary("words", train)
+        assert all(vocab.unk not in vocab.encode(t) for e in train for t in (e.prompt, e.completion))
+    trained = train_and_score(train[:8], {"train": train[:4]}, Settings(steps=2, size=Settings().size), 0, found.answer_format)
+    assert set(trained.accuracy) == {"train"}
+
+
 @pytest.mark.parametrize("kind", ["words", "bytes"])
 def test_vocabularies_decode_what_they_encode(kind):
     texts = ["What is 9 * 6 + 6?\n", "Step 1: 9 * 6 = 54\n\\boxed{54}", "Élodie's  mentor_of  x \n\n", " trailing  "]

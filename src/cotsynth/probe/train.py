@@ -56,7 +56,7 @@ def train_and_score(train: list[Example], evals: dict[str, list[Example]], setti
                     answer_format: str) -> Trained:
     deterministic(settings.threads)
     torch.manual_seed(seed)
-    vocab = Vocabulary(settings.vocab, (e.prompt + e.completion for e in train))
+    vocab = vocabulary(settings.vocab, train)
     train_ids = [(vocab.encode(e.prompt), vocab.encode(e.completion) + [vocab.eos]) for e in train]
     eval_ids = {split: [vocab.encode(e.prompt) for e in rows] for split, rows in evals.items()}
     max_new = max(len(vocab.encode(e.completion)) for rows in evals.values() for e in rows) * 5 // 4 + 8
@@ -90,6 +90,12 @@ def train_and_score(train: list[Example], evals: dict[str, list[Example]], setti
     accuracy = {split: _accuracy(model, vocab, rows, eval_ids[split], max_new, answer_format)
                 for split, rows in evals.items() if rows}
     return Trained(losses, accuracy, len(train), vocab.size)
+
+
+def vocabulary(kind: str, train: list[Example]) -> Vocabulary:
+    """The train rows' tokens, from prompts and completions apart as they are encoded (joined, the
+    prompt's final newline would glue onto the completion's first word and leave that word unknown)."""
+    return Vocabulary(kind, (text for e in train for text in (e.prompt, e.completion)))
 
 
 def _batch(rows: list[tuple[list[int], list[int]]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
