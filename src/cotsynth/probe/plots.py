@@ -36,7 +36,7 @@ def loss_plot(path: Path, curves: dict[str, dict]) -> Path:
         for seed, points in per_seed.items():
             steps, losses = zip(*points)
             ax.plot(steps, losses, label=f"{granularity} (seed {seed})")
-    ax.set(title="probe: train loss (completion bytes)", xlabel="step", ylabel="cross-entropy", yscale="log")
+    ax.set(title="probe: train loss (completion tokens)", xlabel="step", ylabel="cross-entropy", yscale="log")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
