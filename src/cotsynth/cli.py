@@ -1,4 +1,4 @@
-"""The `cotsynth` command line: run, tasks, preview.
+"""The `cotsynth` command line: run, tasks, preview, report, probe, publish, teacher-sim.
 
 Errors a user can fix (a bad config, an output dir in the way) print one line per problem on stderr
 and exit with status 2; no traceback. A run that finishes but keeps no row exits with status 3
@@ -168,6 +168,66 @@ def report(out_dir) -> None:
         console.print(Markdown(render_summary(figures)))
     else:
         console.print(render_summary(figures), highlight=False, markup=False)
+
+
+@main.command()
+@click.argument("out_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False))
+@click.option("--granularity", "granularities", default="answer,fine", show_default=True,
+              help="Comma-separated granularities; one model each.")
+@click.option("--steps", type=click.IntRange(min=1), default=1000, show_default=True, help="Training steps per model.")
+@click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True, help="Models per granularity (seeds 0..K-1).")
+@click.option("--task", "task_names", default=None, help="Only these tasks (comma-separated family or pipeline task names).")
+@click.option("--max-rows", type=click.IntRange(min=1), default=None, help="At most N rows per split (a fixed sample).")
+@click.option("--eval-rows", type=click.IntRange(min=1), default=300, show_default=True, help="Rows decoded per split.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True)
+@click.option("--layers", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--d-model", type=click.IntRange(min=8), default=128, show_default=True)
+@click.option("--vocab", type=click.Choice(["words", "bytes"]), default="words", show_default=True,
+              help="Tokens: words (a word, a digit or a symbol) or bytes.")
+def probe(out_dir, granularities, steps, seeds, task_names, max_rows, eval_rows, batch_size, lr, layers, d_model,
+          vocab) -> None:
+    """Train a tiny transformer per granularity on DIR's train rows (CPU) and score every split."""
+    from cotsynth import probe as probing
+
+    if not probing.available():
+        fail(f"cotsynth probe needs torch: {probing.INSTALL}")
+    from cotsynth.probe.data import ProbeDataError
+    from cotsynth.probe.model import ModelSize
+    from cotsynth.probe.run import run_probe
+    from cotsynth.probe.train import Settings
+
+    chosen = tuple(dict.fromkeys(g.strip() for g in granularities.split(",") if g.strip()))
+    unknown = [g for g in chosen if g not in ("answer", "coarse", "fine", "code")]
+    if not chosen or unknown:
+        fail(f"--granularity: expected a comma-separated subset of answer, coarse, fine, code; got {granularities!r}")
+    if d_model % 4:
+        fail(f"--d-model: must be a multiple of 4 (4 attention heads), got {d_model}")
+    names = tuple(t.strip() for t in (task_names or "").split(",") if t.strip())
+    settings = Settings(chosen, steps, seeds, names, max_rows, eval_rows, batch_size, lr,
+                        ModelSize(layers=layers, d_model=d_model, heads=4), vocab)
+
+    def on_model(granularity, seed, trained, seconds, cpu_seconds) -> None:
+        scores = ", ".join(f"{split} {100 * acc:.1f}%" for split, acc in trained.accuracy.items())
+        err_console.print(f"{granularity} seed {seed}: {trained.train_rows} train rows, {trained.vocabulary} tokens, final loss "
+                          f"{trained.losses[-1][1]:.3f}, {scores} ({seconds:.0f} s, {cpu_seconds:.0f} s CPU)", highlight=False)
+
+    started = time.perf_counter()
+    try:
+        result = run_probe(Path(out_dir), settings, on_model)
+    except ProbeDataError as err:
+        fail(str(err))
+    table = Table(title=f"probe: {out_dir} ({steps} steps, {seeds} seed{'s' if seeds > 1 else ''})", title_justify="left")
+    splits = list(dict.fromkeys(s for per_split in result["results"].values() for s in per_split))
+    table.add_column("granularity")
+    for split in splits:
+        table.add_column(split, justify="right")
+    for granularity, per_split in result["results"].items():
+        table.add_row(granularity, *[f"{100 * per_split[s]['mean']:.1f}% ± {100 * per_split[s]['std']:.1f}"
+                                     if s in per_split else "n/a" for s in splits])
+    console.print(table)
+    console.print(f"{time.perf_counter() - started:.0f} s; wrote {Path(out_dir) / 'probe'}/probe.json, accuracy.png, "
+                  "loss.png and the card's Probe section", highlight=False)
 
 
 @main.command(name="tasks")

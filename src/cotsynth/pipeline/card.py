@@ -78,7 +78,8 @@ def contents(config: PipelineConfig, manifest: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render(config: PipelineConfig, manifest: dict[str, Any], report_summary: str = "") -> str:
+def render(config: PipelineConfig, manifest: dict[str, Any], report_summary: str = "", probe_summary: str = "") -> str:
+    """The card; `probe_summary` is the Markdown of `cotsynth probe DIR` once the output has one."""
     env = environment(loader=jinja2.FileSystemLoader(resource_dir("templates") / "card"), keep_trailing_newline=True)
     canonical = config.canonical()
     tasks = [
@@ -101,5 +102,6 @@ def render(config: PipelineConfig, manifest: dict[str, Any], report_summary: str
         split_strategy=config.splits.strategy,
         counts=manifest["counts"],
         report_summary=report_summary,
+        probe_summary=probe_summary,
         config_yaml=yaml.safe_dump(canonical, sort_keys=False),
     )

@@ -59,6 +59,11 @@ class TaskFamily:
         """Build one problem from per-example knob values, drawing only from `rng`."""
         raise NotImplementedError
 
+    def generate_at(self, rng: random.Random, knobs: dict[str, Any], index: int) -> Generated:
+        """`generate` for the example at `index`; families that enumerate some examples (every atomic
+        fact once, every rule set in turn) override this instead."""
+        return self.generate(rng, knobs)
+
     def recompute_answer(self, graph: StepGraph) -> str:
         """The answer recomputed from the graph alone, independently of how `generate` got it."""
         raise NotImplementedError
@@ -105,7 +110,7 @@ class TaskFamily:
         """The problem at `index`: the same for the same (seed, task key, index, settings), anywhere."""
         rng = rng_for(seed, task_key, self.name, index)
         example_knobs = {name: self.knobs[name].sample(rng, value) for name, value in settings.items()}
-        generated = self.generate(rng, example_knobs)
+        generated = self.generate_at(rng, example_knobs, index)
         template = templates[rng.randrange(len(templates))]
         recorded = {k: _joined(v) if isinstance(v, tuple) else v for k, v in example_knobs.items()}
         return Problem(

@@ -10,7 +10,10 @@ relation pairs (`rival_of>mentor_of`: rival first, then mentor).
 drawn from a fixed pool of round(φ · A) k-hop facts, A = entities × relations the KG's atomic facts.
 The pool is a function of (kg_seed, sizes, k, φ), so φ sets how many distinct composed facts a dataset
 can contain relative to the atomic facts (pool members are drawn independently, so a few may repeat).
-Atomic-fact examples (1 hop) are drawn from all A atomic facts.
+Atomic-fact examples (1 hop) are drawn from all A atomic facts. `atomic: all_in_train` is the Grokked
+Transformers setup instead: the task's first A examples are the A atomic facts, each once (person by
+person, relation by relation), and the rest are composed per `hops`; a `difficulty` split on `hops`
+(threshold >= 1) then puts every atomic fact in train, so every hop of a test path was seen as a fact.
 """
 
 from __future__ import annotations
@@ -22,7 +25,28 @@ from cotsynth.tasks import register
 from cotsynth.tasks.base import Generated, TaskFamily
 from cotsynth.core.graph import StepGraph, Subgoal
 from cotsynth.tasks.kg import chain_claim, entities_of, hop_nodes, kg_knobs, kg_of, knowledge_graph, nest, sentence, walk, wh
-from cotsynth.tasks.knobs import FloatRange, IntRange
+from cotsynth.tasks.knobs import FloatRange, IntRange, KnobError
+
+
+ALL_IN_TRAIN = "all_in_train"
+
+
+class AtomicShare(IntRange):
+    """`atomic`: a percent (or range of percents), or `all_in_train`."""
+
+    def validate(self, value: Any) -> Any:
+        if value == ALL_IN_TRAIN:
+            return ALL_IN_TRAIN
+        try:
+            return super().validate(value)
+        except KnobError as err:
+            raise KnobError(f"{err} (or {ALL_IN_TRAIN!r})") from None
+
+    def sample(self, rng: random.Random, value: Any) -> Any:
+        return ALL_IN_TRAIN if value == ALL_IN_TRAIN else super().sample(rng, value)
+
+    def describe(self) -> str:
+        return f"{super().describe()}, or {ALL_IN_TRAIN!r}"
 
 
 @register
@@ -34,13 +58,22 @@ class KgCompose(TaskFamily):
         "hops": IntRange("relations composed per question (1 = an atomic fact)", (2, 2), 1, 8),
         "phi": FloatRange("φ: inferred/atomic facts; each hop count k>=2 draws from a pool of "
                           "round(φ·entities·relations) composed facts", (7.2, 7.2), 0.0001, 1000.0),
-        "atomic": IntRange("percent of examples that ask one atomic fact whatever `hops` says", (0, 0), 0, 100),
+        "atomic": AtomicShare("percent of examples that ask one atomic fact whatever `hops` says, or "
+                              "`all_in_train`: the first entities×relations examples are every atomic fact once",
+                              (0, 0), 0, 100),
     }
 
     def generate(self, rng: random.Random, knobs: dict[str, Any]) -> Generated:
+        return self.generate_at(rng, knobs, None)
+
+    def generate_at(self, rng: random.Random, knobs: dict[str, Any], index: int | None) -> Generated:
         kg = knowledge_graph(knobs["kg_seed"], knobs["entities"], knobs["relations"])
-        hops = 1 if rng.randrange(100) < knobs["atomic"] else knobs["hops"]
-        if hops == 1:
+        every = knobs["atomic"] == ALL_IN_TRAIN
+        enumerated = every and index is not None and index < kg.atomic_count
+        hops = 1 if enumerated or (not every and rng.randrange(100) < knobs["atomic"]) else knobs["hops"]
+        if enumerated:
+            start, relations = kg.entities[index // len(kg.relations)], (kg.relations[index % len(kg.relations)],)
+        elif hops == 1:
             start, relations = rng.choice(kg.entities), (rng.choice(kg.relations),)
         else:
             pool = max(1, round(knobs["phi"] * kg.atomic_count))

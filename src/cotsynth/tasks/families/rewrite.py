@@ -12,6 +12,7 @@ rule set, positions are what every set shares, so unseen rule sets still have se
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import replace
 from functools import lru_cache
@@ -40,6 +41,42 @@ def rule_set(rule_seed: int, alphabet: int, rules: int, index: int) -> tuple[Rul
         if (len(rhs) < len(lhs) or rhs < lhs) and lhs not in {l for l, _ in found}:
             found.append((lhs, rhs))
     return tuple(found)
+
+
+_DISTINCT: dict[tuple[int, int, int], tuple[list, set, list]] = {}  # family -> (sets, seen, [next index])
+
+
+def distinct_rule_set(rule_seed: int, alphabet: int, rules: int, number: int) -> tuple[Rule, ...]:
+    """Rule set `number` of the family's list of rule sets that differ in content (rule_set indices 0, 1,
+    ... with repeats skipped; grown as far as asked and kept per process); a ValueError if the
+    alphabet cannot make that many."""
+    found, seen, cursor = _DISTINCT.setdefault((rule_seed, alphabet, rules), ([], set(), [0]))
+    while len(found) <= number:
+        if cursor[0] >= 50 * (number + 1) + 1000:
+            raise ValueError(f"rewrite: only {len(found)} distinct rule sets of {rules} rules over {alphabet} letters "
+                             f"were found; rule set {number} was asked (rule_offset + rule_sets too large)")
+        candidate = rule_set(rule_seed, alphabet, rules, cursor[0])
+        cursor[0] += 1
+        if candidate not in seen:
+            seen.add(candidate)
+            found.append(candidate)
+    return found[number]
+
+
+def start_string(rule_seed: int, set_number: int, alphabet: int, length: int, slot: int) -> str | None:
+    """The `slot`-th input of a rule set at `length`, by a seeded bijection of [0, alphabet^length)
+    (slots give distinct strings), or None once the slots exceed the strings."""
+    size = alphabet ** length
+    if slot >= size:
+        return None
+    rng = rng_for("rewrite-input", rule_seed, alphabet, set_number, length)
+    scale = next(a for a in iter(lambda: rng.randrange(1, size + 1), None) if math.gcd(a, alphabet) == 1)
+    value = (scale * slot + rng.randrange(size)) % size
+    letters = []
+    for _ in range(length):
+        value, digit = divmod(value, alphabet)
+        letters.append(ALPHABET[digit])
+    return "".join(letters)
 
 
 def first_match(rules: tuple[Rule, ...] | list[list[str]], text: str) -> tuple[int, int] | None:
@@ -98,15 +135,24 @@ class Rewrite(TaskFamily):
         "rule_sets": IntRange("how many distinct rule sets exist per rule count (instruction diversity: few vs many)",
                               (100, 100), 1, 10**9),
         "rule_seed": IntRange("seed of the family of rule sets, shared by every example", (0, 0), 0, 2**31 - 1),
+        "rule_offset": IntRange("first rule set used, in the family's list of distinct rule sets (tasks with "
+                                "disjoint [offset, offset + rule_sets) ranges share no rule set)", (0, 0), 0, 10**9),
         "domain": Choice("how the rules are worded: formal `ab -> c`, natural language, or code-like",
                          DOMAINS, DOMAINS),
     }
 
     def generate(self, rng: random.Random, knobs: dict[str, Any]) -> Generated:
-        set_index = rng.randrange(knobs["rule_sets"])
-        rules = rule_set(knobs["rule_seed"], knobs["alphabet"], knobs["rules"], set_index)
+        return self.generate_at(rng, knobs, None)
+
+    def generate_at(self, rng: random.Random, knobs: dict[str, Any], index: int | None) -> Generated:
+        count = knobs["rule_sets"]
+        position = rng.randrange(count) if index is None else index % count
+        set_index = knobs["rule_offset"] + position
+        rules = distinct_rule_set(knobs["rule_seed"], knobs["alphabet"], knobs["rules"], set_index)
         domain = rng.choice(knobs["domain"])
-        start = "".join(rng.choice(ALPHABET[:knobs["alphabet"]]) for _ in range(knobs["length"]))
+        start = None if index is None else start_string(knobs["rule_seed"], set_index, knobs["alphabet"],
+                                                        knobs["length"], index // count)
+        start = start or "".join(rng.choice(ALPHABET[:knobs["alphabet"]]) for _ in range(knobs["length"]))
         limit = knobs["max_steps"]
         nodes: list[Node] = []
         text = start

@@ -1,0 +1,17 @@
+"""`cotsynth probe`: train a tiny transformer on an output's rows, on CPU, to see what the data teaches.
+
+torch comes with the `probe` extra (`pip install "cotsynth[probe]"`); importing this package does not
+need it, the training modules do.
+"""
+
+from __future__ import annotations
+
+INSTALL = 'pip install "cotsynth[probe]"'
+
+
+def available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
