@@ -28,10 +28,12 @@ def rows(out) -> list[dict]:
 
 def test_all_in_train_asks_every_atomic_fact_once_then_composes():
     knobs = {"entities": 10, "relations": 3, "hops": [2, 4], "atomic": "all_in_train"}
-    problems = [build("kg_compose", knobs, i) for i in range(60)]
-    facts = [(p.graph.nodes[0].inputs[0], p.graph.nodes[0].op) for p in problems[:30]]
-    assert all(p.knobs["hops"] == 1 for p in problems[:30]) and len(set(facts)) == 30
-    assert all(2 <= p.knobs["hops"] <= 4 for p in problems[30:])
+    problems = [build("kg_compose", knobs, i) for i in range(120)]
+    slots = [p for i, p in enumerate(problems) if i % 10 < 3][:30]  # 3 in 10 ask the facts, spread out
+    facts = [(p.graph.nodes[0].inputs[0], p.graph.nodes[0].op) for p in slots]
+    assert all(p.knobs["hops"] == 1 for p in slots) and len(set(facts)) == 30
+    assert all(2 <= p.knobs["hops"] <= 4 for p in problems if p not in slots)
+    assert {p.knobs["hops"] for p in problems[:10]} > {1}  # a short prefix (--limit) holds compositions too
     with pytest.raises(ValueError, match="all_in_train"):
         resolve_knobs(tasks.get("kg_compose").knobs, {"atomic": "most"})
 
@@ -39,7 +41,7 @@ def test_all_in_train_asks_every_atomic_fact_once_then_composes():
 def test_all_in_train_puts_every_atomic_fact_in_train(tmp_path):
     doc = {
         "name": "kg-all", "seed": 1,
-        "tasks": [{"family": "kg_compose", "count": 70,
+        "tasks": [{"family": "kg_compose", "count": 130,
                    "knobs": {"entities": 12, "relations": 3, "hops": [2, 5], "atomic": "all_in_train"}}],
         "traces": [{"source": "symbolic", "granularity": ["answer"], "style": "steps"}],
         "splits": {"strategy": "difficulty", "difficulty": {"knob": "hops", "threshold": 3}},
