@@ -42,13 +42,6 @@ class Unsatisfiable(FamilyFileError):
     """No draw in `max_tries` met the constraints; the message names the key that rejected most."""
 
 
-class SandboxedTemplate(QuestionTemplate):
-    """A question template rendered in jinja's sandbox: a family file is untrusted text."""
-
-    def render(self, **variables: Any) -> str:
-        return render_text(self.source, variables, ENV)
-
-
 class DeclarativeFamily(TaskFamily):
     knobs: dict = {}
     granularities = ("answer", "coarse", "fine", "code")
@@ -59,7 +52,7 @@ class DeclarativeFamily(TaskFamily):
         self.description = spec.description
         self.answer_type = RECORDED_TYPES[spec.answer_type]
         self.origin = origin  # where it was defined: "file <path>", "shipped", "plugin <dist>", "inline"
-        self._questions = tuple(SandboxedTemplate(id=i, name=i.split("/", 1)[1], source=s) for i, s in spec.questions)
+        self._questions = tuple(QuestionTemplate(id=i, name=i.split("/", 1)[1], source=s) for i, s in spec.questions)
         order = list(spec.steps)
         self._groups = _groups(len(order))
         self._group_of = {name: g for g, members in enumerate(self._groups) for name in (order[k] for k in members)}
