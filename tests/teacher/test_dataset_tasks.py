@@ -91,14 +91,16 @@ def test_local_parquet_and_no_step_labels(tmp_path):
     assert manifest["counts"]["teacher"][0]["problems"]["kept"] == len(ROWS) - 1  # before dedup
 
 
-def test_dataset_built_with_datasets_loaded_by_name_from_a_local_path(tmp_path):
+def test_dataset_built_with_datasets_loaded_by_name_from_a_local_path(tmp_path, monkeypatch):
     import datasets
+
+    monkeypatch.chdir(tmp_path)  # a relative path: ids (and so the 10-problem split) do not vary with tmp_path
 
     built = datasets.Dataset.from_list(ROWS[:12])
     folder = tmp_path / "hub" / "shells"
     (folder / "data").mkdir(parents=True)
     built.to_parquet(str(folder / "data" / "train-00000-of-00001.parquet"))
-    doc = dataset_document(folder, samples=1, step_labels="claims")
+    doc = dataset_document("hub/shells", samples=1, step_labels="claims")
     doc["tasks"][0]["count"] = 10
     run_against_sim(doc, tmp_path / "out")
     rows = records(tmp_path / "out")
