@@ -117,3 +117,12 @@ def test_leakage_removes_crossing_duplicates(problems):
                 assert ids[r.split(":", 1)[1]] == s
         again = leakage(sub, new, cfg, threshold=0.8)
         assert again["moved"] == again["dropped"] == 0
+
+
+def test_every_configurable_strategy_has_a_test_mask():
+    from typing import get_args
+
+    from cotsynth.splits.assign import TEST_MASKS
+
+    names = set(get_args(SplitsConfig.model_fields["strategy"].annotation))
+    assert names - set(TEST_MASKS) == {"mcd"} and set(TEST_MASKS) <= names

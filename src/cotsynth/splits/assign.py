@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
 
@@ -25,27 +27,28 @@ def assign(problems: pa.Table, config: SplitsConfig, seed: int, info: dict | Non
     if config.strategy == "mcd":
         splits = mcd_splits(problems, config, (config.mcd or MCDParams()).targets()[0], seed, info)
     else:
-        splits = with_validation(problems, test_mask(problems, config, seed), config.validation_fraction, seed)
+        test = TEST_MASKS[config.strategy](problems, config, seed)
+        splits = with_validation(problems, test, config.validation_fraction, seed)
     check(problems, splits, config.strategy)
     return splits.tolist()
 
 
-def test_mask(problems: pa.Table, config: SplitsConfig, seed: int) -> np.ndarray:
-    """The test rows of every strategy but mcd."""
-    tf = config.test_fraction
-    if config.strategy == "iid":
-        return strategies.iid(problems, tf, seed)
-    if config.strategy == "difficulty":
-        return strategies.difficulty(problems, config.difficulty, tf)
-    if config.strategy == "heldout_compounds":
-        return strategies.holdout(problems, problems.column("compounds"), config.heldout_compounds, tf, seed, "compounds")
-    if config.strategy == "heldout_entities":
-        return heldout_entities(problems, config.heldout_entities, seed)
-    if config.strategy == "heldout_values":
-        params = config.heldout_values
-        return strategies.holdout(problems, strategies.value_lists(problems, params.column), strategies.held_values(params),
-                                  tf, seed, f"values of {params.column}")
-    return strategies.holdout(problems, strategies.template_lists(problems), config.heldout_templates, tf, seed, "templates")
+TestMask = Callable[[pa.Table, SplitsConfig, int], np.ndarray]
+
+# Every strategy but mcd, by name: the boolean test rows of (problems, the splits config, seed).
+# A new strategy is one function in strategies.py, its parameters in config.py, and one entry here.
+TEST_MASKS: dict[str, TestMask] = {
+    "iid": lambda problems, config, seed: strategies.iid(problems, config.test_fraction, seed),
+    "difficulty": lambda problems, config, seed: strategies.difficulty(problems, config.difficulty, config.test_fraction),
+    "heldout_compounds": lambda problems, config, seed: strategies.holdout(
+        problems, problems.column("compounds"), config.heldout_compounds, config.test_fraction, seed, "compounds"),
+    "heldout_templates": lambda problems, config, seed: strategies.holdout(
+        problems, strategies.template_lists(problems), config.heldout_templates, config.test_fraction, seed, "templates"),
+    "heldout_entities": lambda problems, config, seed: heldout_entities(problems, config.heldout_entities, seed),
+    "heldout_values": lambda problems, config, seed: strategies.holdout(
+        problems, strategies.value_lists(problems, config.heldout_values.column), strategies.held_values(config.heldout_values),
+        config.test_fraction, seed, f"values of {config.heldout_values.column}"),
+}
 
 
 def with_validation(problems: pa.Table, test: np.ndarray, fraction: float, seed: int) -> np.ndarray:
