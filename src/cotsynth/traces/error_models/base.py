@@ -75,6 +75,10 @@ class ErrorModel:
         """The node done right from (possibly wrong) inputs; None when it has no value from them."""
         raise NotImplementedError
 
+    def answer(self, graph: StepGraph) -> str:
+        """The answer a (wrong) graph reaches, written as the family writes answers."""
+        return graph.node(graph.result).output
+
     def propagate(self, graph: StepGraph, step: int, kind: str, rng: random.Random) -> StepGraph | None:
         """The graph with node `step` slipped and every later node that reads a changed value
         recomputed from it (the graph-generic part); None when the error cannot happen there or does
