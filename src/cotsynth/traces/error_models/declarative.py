@@ -15,7 +15,7 @@ import re
 from dataclasses import replace
 from fractions import Fraction
 
-from cotsynth.core.graph import Node, StepGraph
+from cotsynth.core.graph import REF, Node, StepGraph
 from cotsynth.traces.error_models.base import ErrorModel, carry_places, digit_places, token
 
 KINDS = ("carry_slip", "borrow_slip", "operand_misread", "sign_error")
@@ -50,34 +50,36 @@ class DeclarativeModel(ErrorModel):
                 continue
             if stated is None:
                 return None
-            value, text = stated
+            value, text, inputs = stated
             if value != values[node.id]:
                 changed.add(node.id)
             values[node.id] = value
-            nodes[k] = replace(node, output=_show(value), text=text)
+            nodes[k] = replace(node, inputs=inputs, output=_show(value), text=text)
         return StepGraph(nodes=nodes, subgoals=[], result=graph.result) if graph.result in changed else None
 
     def _evaluate(self, graph: StepGraph, node: Node, values: dict[str, Fraction], misread: dict[str, str],
-                  value: Fraction | None = None) -> tuple[Fraction, str] | None:
+                  value: Fraction | None = None) -> tuple[Fraction, str, tuple[str, ...]] | None:
         """The node from its expression over `values` (givens as recorded unless `misread`), its text
-        with each changed value put in; `value` overrides the result (a slip in the calculation)."""
+        with each changed value put in, and its operands' values (its graph inputs); `value` overrides
+        the result (a slip in the calculation)."""
         from cotsynth.tasks.declarative.expr import EvalError, evaluate, number
         from cotsynth.tasks.declarative.family import parse_cached
 
         expr = parse_cached(node.attrs["expr"])
-        given = node.attrs["given"] | misread
-        if value is None:
-            try:
-                value = evaluate(expr, {n: number(v) for n, v in given.items()} | values)
-            except (EvalError, ZeroDivisionError):
-                return None
+        env = {n: number(v) for n, v in (node.attrs["given"] | misread).items()} | values
+        try:
+            right = evaluate(expr, env)
+            inputs = tuple(i if i.startswith(REF) else _show(evaluate(o, env)) for i, o in zip(node.inputs, expr.operands))
+        except (EvalError, ZeroDivisionError):
+            return None
+        value = right if value is None else value
         changes = [(node.attrs["given"][n], v) for n, v in misread.items()]
         changes += [(graph.node(n).output, _show(values[n])) for n in sorted(expr.names()) if n in values]
         text = _restated(node.text, [(old, new) for old, new in changes if old != new], node.output, _show(value))
-        return (value, text) if text is not None else None
+        return (value, text, inputs) if text is not None else None
 
     def _slip(self, graph: StepGraph, node: Node, values: dict[str, Fraction], kind: str,
-              rng: random.Random) -> tuple[Fraction, str] | None:
+              rng: random.Random) -> tuple[Fraction, str, tuple[str, ...]] | None:
         from cotsynth.tasks.declarative.expr import number
 
         right = values[node.id]

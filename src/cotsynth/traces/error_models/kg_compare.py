@@ -69,7 +69,7 @@ class KgCompareModel(ErrorModel):
         people = tuple(values[i[1:]] if i.startswith(REF) else i
                        for i in (graph.node(ref[1:]).inputs[0] for ref in node.inputs))
         stated = (int(inputs[1]), int(inputs[0])) if swapped else (int(inputs[0]), int(inputs[1]))
-        if swapped and stated[0] == stated[1]:
-            return None
+        if stated[0] == stated[1] and (swapped or node.attrs["form"] != "three_way"):
+            return None  # nothing to swap; or a tie (the same person reached twice) a yes/no cannot state
         return (verdict(attr, stated, people, node.attrs["word"], node.attrs["form"]),
                 comparison(attr, stated, people, node.attrs["form"]))
