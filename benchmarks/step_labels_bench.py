@@ -9,13 +9,15 @@ value replaced by a wrong one (an integer nudged, or another problem's value of 
 at the corrupted index is a true positive, elsewhere a false positive; an unflagged corrupted step is a
 false negative. Steps labelled unverifiable count as not flagged.
 
-Negatives (traces/negatives.py), per family with an error model: for each of n problems, its clean
-fine trace and one raw injection (a random step and error kind through the family's error model,
-before `inject` discards sites its checker does not see first). Two labellers look for the first
-wrong step: the symbolic verifier (the family's `check_step` on each step against the true graph,
-what labels symbolic records) and the free-text `label_steps` (what labels teacher traces). A first
-error reported at the injected step is a true positive; reported elsewhere, or on a clean trace, a
-false positive; not reported at the injected step, a false negative.
+Negatives (traces/negatives.py), per family with an error model (every registered family today):
+for each of n problems, its clean fine trace and one raw injection (a random step and error kind
+through the family's error model, before `inject` discards sites its checker does not see first).
+Two labellers look for the first wrong step: the symbolic verifier (the family's `check_step` on
+each step against the true graph, what labels symbolic records) and the free-text `label_steps`
+(what labels teacher traces). A first error reported at the injected step is a true positive;
+reported elsewhere, or on a clean trace, a false positive; not reported at the injected step, a
+false negative. `usable` is the share of problems that get a negative from `inject` (after its
+site filter), `kinds` how many error kinds the raw injections used.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from collections import Counter
 from cotsynth import tasks
 from cotsynth.tasks.knobs import resolve_knobs
 from cotsynth.traces.error_models import error_model
+from cotsynth.traces.negatives import inject
 from cotsynth.verify.step_labels import label_steps
 
 NUMBER = re.compile(r"-?\d+(/\d+)?")
@@ -93,15 +96,18 @@ def measure_negatives(family_name: str, n: int, seed: int) -> dict[str, tuple[fl
         return None
     rng = random.Random(seed)
     counts = {who: Counter() for who in ("verifier", "label_steps")}
-    injected = 0
+    injected, usable, kinds = 0, 0, set()
     for problem in problems:
+        usable += inject(problem, 1, seed) is not None
         graph = problem.graph
         model = error_model(family_name, graph)
         sites = [(k, kind) for k in range(len(graph.nodes)) for kind in model.kinds]
         rng.shuffle(sites)
-        wrong = next((w for k, kind in sites if (w := model.propagate(graph, k, kind, rng)) is not None), None)
+        wrong, kind = next(((w, kind) for k, kind in sites if (w := model.propagate(graph, k, kind, rng)) is not None),
+                           (None, None))
         traces = [(graph.nodes, None)]
         if wrong is not None:
+            kinds.add(kind)
             step = next(k for k, (a, b) in enumerate(zip(wrong.nodes, graph.nodes)) if a.text != b.text)
             traces.append((wrong.nodes, step))
             injected += 1
@@ -122,7 +128,7 @@ def measure_negatives(family_name: str, n: int, seed: int) -> dict[str, tuple[fl
         precision = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else float("nan")
         recall = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else float("nan")
         figures[who] = (precision, recall)
-    figures["injected"] = injected
+    figures["injected"], figures["usable"], figures["kinds"] = injected, usable / n, len(kinds)
     return figures
 
 
@@ -131,21 +137,25 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--negatives-only", action="store_true", help="only the first-error table of negatives")
+    parser.add_argument("--families", nargs="*", help="only these families (default: every registered one)")
     args = parser.parse_args()
+    names = args.families or tasks.names()
     if not args.negatives_only:
         print(f"{'family':<12}{'traces':>8}{'precision':>11}{'recall':>8}")
-        for name in tasks.names():
+        for name in names:
             precision, recall, traces = measure(name, args.n, args.seed)
             print(f"{name:<12}{traces:>8}{precision:>11.3f}{recall:>8.3f}")
         print()
     print("first error of injected negatives (verifier: check_step against the graph; label_steps: free text)")
-    print(f"{'family':<12}{'injected':>9}{'verifier P':>12}{'R':>7}{'label_steps P':>15}{'R':>7}")
-    for name in tasks.names():
+    print(f"{'family':<17}{'injected':>9}{'kinds':>6}{'usable':>8}{'verifier P':>12}{'R':>7}{'label_steps P':>15}{'R':>7}")
+    for name in names:
         figures = measure_negatives(name, args.n, args.seed)
         if figures is None:
+            print(f"{name:<17}  no error model")
             continue
         (vp, vr), (lp, lr) = figures["verifier"], figures["label_steps"]
-        print(f"{name:<12}{figures['injected']:>9}{vp:>12.3f}{vr:>7.3f}{lp:>15.3f}{lr:>7.3f}")
+        print(f"{name:<17}{figures['injected']:>9}{figures['kinds']:>6}{figures['usable']:>8.3f}"
+              f"{vp:>12.3f}{vr:>7.3f}{lp:>15.3f}{lr:>7.3f}", flush=True)
 
 
 if __name__ == "__main__":
