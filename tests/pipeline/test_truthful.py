@@ -57,17 +57,25 @@ def shard_digest(out: Path) -> str:
     return digest.hexdigest()
 
 
+def run_and_load(tmp_path_factory, doc: dict, folder: str) -> tuple[Path, dict, dict]:
+    out = tmp_path_factory.mktemp(folder) / "out"
+    manifest = run(doc, out, executor="local")
+    return out, manifest, every_config(out)
+
+
+def records_and_negatives(loaded: dict) -> tuple[list[dict], list[dict]]:
+    records = [r for split in loaded["default"].values() for r in split]
+    return records, [r for r in records if r["source"] == "negative"]
+
+
 @pytest.fixture(scope="module")
 def negatives_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("neg") / "out"
-    manifest = run(DOC, out, executor="local")
-    return out, manifest, every_config(out)
+    return run_and_load(tmp_path_factory, DOC, "neg")
 
 
 def test_negatives_carry_one_error_labelled_from_its_step(negatives_run):
     out, manifest, loaded = negatives_run
-    records = [r for split in loaded["default"].values() for r in split]
-    negatives = [r for r in records if r["source"] == "negative"]
+    records, negatives = records_and_negatives(loaded)
     assert {r["family"] for r in negatives} == {"arith", "kg_compose", "rewrite"}
     kinds = set()
     for r in negatives:
@@ -291,15 +299,12 @@ MODELLED_DOC = {
 
 @pytest.fixture(scope="module")
 def modelled_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("negfam") / "out"
-    manifest = run(MODELLED_DOC, out, executor="local")
-    return out, manifest, every_config(out)
+    return run_and_load(tmp_path_factory, MODELLED_DOC, "negfam")
 
 
 def test_every_modelled_family_gets_negatives_that_prm_takes_and_sft_does_not(modelled_run):
     out, manifest, loaded = modelled_run
-    records = [r for split in loaded["default"].values() for r in split]
-    negatives = {r["id"]: r for r in records if r["source"] == "negative"}
+    negatives = {r["id"]: r for r in records_and_negatives(loaded)[1]}
     assert {r["family"] for r in negatives.values()} == set(MODELLED)
     for r in negatives.values():
         meta = json.loads(r["meta"])

@@ -12,7 +12,7 @@ from cotsynth.core.graph import Node, StepGraph
 from cotsynth.traces.error_models.base import (
     ErrorModel, Restated, carry_places, digit_places, misread, number, substitute,
 )
-from cotsynth.traces.error_models.registry import register
+from cotsynth.traces.error_models.registry import MODELS, register
 
 OPERATIONS = {
     "add": lambda a, b: a + b,
@@ -89,4 +89,4 @@ class ArithmeticModel(ErrorModel):
         return self._stated(graph, node, inputs, node.op, right + sign * 10 ** rng.choice(places))
 
 
-MODEL = ArithmeticModel()  # the graph-generic fallback
+MODEL = MODELS["arith"]  # also the graph-generic fallback

@@ -79,6 +79,12 @@ class ErrorModel:
         """The answer a (wrong) graph reaches, written as the family writes answers."""
         return graph.node(graph.result).output
 
+    def restate(self, graph: StepGraph, node: Node, inputs: tuple[str, ...], values: dict[str, str],
+                kind: str | None, rng: random.Random) -> Restated | None:
+        """The node slipped in the way `kind` says, or done right from its inputs when `kind` is None;
+        `values` holds every node's value so far (for a node that reads more than its inputs)."""
+        return self.slip(graph, node, inputs, kind, rng) if kind else self.evaluate(graph, node, inputs)
+
     def propagate(self, graph: StepGraph, step: int, kind: str, rng: random.Random) -> StepGraph | None:
         """The graph with node `step` slipped and every later node that reads a changed value
         recomputed from it (the graph-generic part); None when the error cannot happen there or does
@@ -88,12 +94,9 @@ class ErrorModel:
         changed: set[str] = set()
         for k, node in enumerate(graph.nodes[step:], start=step):
             inputs = tuple(values[i[1:]] if i.startswith(REF) else i for i in node.inputs)
-            if k == step:
-                stated = self.slip(graph, node, inputs, kind, rng)
-            elif any(i.startswith(REF) and i[1:] in changed for i in node.inputs):
-                stated = self.evaluate(graph, node, inputs)
-            else:
+            if k != step and not any(i.startswith(REF) and i[1:] in changed for i in node.inputs):
                 continue
+            stated = self.restate(graph, node, inputs, values, kind if k == step else None, rng)
             if stated is None:
                 return None
             output, text = stated

@@ -5,9 +5,9 @@ the attribute is looked up for the wrong person, and the comparison is made on w
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 
 from cotsynth.core.graph import REF, Node, StepGraph
+from cotsynth.tasks.kg import kg_of
 from cotsynth.traces.error_models.base import ErrorModel, Restated
 from cotsynth.traces.error_models.registry import MODELS, register
 
@@ -16,33 +16,16 @@ from cotsynth.traces.error_models.registry import MODELS, register
 class KgCompareModel(ErrorModel):
     kinds = ("wrong_relation", "wrong_entity", "wrong_value", "swapped_values")
 
-    def propagate(self, graph: StepGraph, step: int, kind: str, rng: random.Random) -> StepGraph | None:
-        from cotsynth.tasks.kg import kg_of
-
-        kg, hops = kg_of(graph), MODELS["kg_compose"]
-        values = {n.id: n.output for n in graph.nodes}
-        nodes, changed = list(graph.nodes), set()
-        for k, node in enumerate(graph.nodes[step:], start=step):
-            inputs = tuple(values[i[1:]] if i.startswith(REF) else i for i in node.inputs)
-            here = k == step
-            if not here and not any(i.startswith(REF) and i[1:] in changed for i in node.inputs):
-                continue
-            if node.op == "compare":
-                stated = self._compare(graph, node, inputs, values, here and kind == "swapped_values")
-            elif (node.id[1:] == "v") or node.id == "av":
-                stated = self._fact(kg, node, inputs[0], here and kind == "wrong_value", rng)
-            elif here:
-                stated = hops.slip(graph, node, inputs, kind, rng) if kind in hops.kinds else None
-            else:
-                stated = hops.evaluate(graph, node, inputs)
-            if stated is None or (here and stated[0] == node.output and kind != "swapped_values"):
-                return None
-            output, text = stated
-            if output != node.output:
-                changed.add(node.id)
-            values[node.id] = output
-            nodes[k] = replace(node, output=output, text=text)
-        return StepGraph(nodes=nodes, subgoals=[], result=graph.result) if graph.result in changed else None
+    def restate(self, graph: StepGraph, node: Node, inputs: tuple[str, ...], values: dict[str, str],
+                kind: str | None, rng: random.Random) -> Restated | None:
+        hops = MODELS["kg_compose"]
+        if node.op == "compare":
+            return self._compare(graph, node, inputs, values, kind == "swapped_values")
+        if node.id in ("av", "bv"):  # an attribute fact
+            return self._fact(kg_of(graph), node, inputs[0], kind == "wrong_value", rng)
+        if kind is None:
+            return hops.evaluate(graph, node, inputs)
+        return hops.slip(graph, node, inputs, kind, rng) if kind in hops.kinds else None
 
     @staticmethod
     def _fact(kg, node: Node, person: str, slipped: bool, rng: random.Random) -> Restated | None:

@@ -7,6 +7,7 @@ reaches is the wrong equation's."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from fractions import Fraction
 
 from cotsynth.core.graph import REF, Node, StepGraph
@@ -80,9 +81,9 @@ class LinearEqModel(ErrorModel):
     def _run_on(graph: StepGraph, nodes: list[Node], names: tuple[str, ...]) -> list[Node] | None:
         """The family's moves from the wrong equation (the last of `nodes`) on: the rest of its
         normalization, then the other equation's as it was, then the solving."""
+        from cotsynth.core.arithmetic import format_fraction
         from cotsynth.tasks import get
         from cotsynth.tasks.families.linear_eq import _equation_text, _quotient, _terms
-        from cotsynth.core.arithmetic import format_fraction
 
         family = get("linear_eq")
         wrong = nodes[-1]
@@ -127,8 +128,7 @@ class LinearEqModel(ErrorModel):
 
 
 def _stated(node: Node, equation: str) -> Node:
-    from dataclasses import replace
-
+    """The node stating `equation` after the same move words."""
     move = node.text.rsplit(": ", 1)[0] if ": " in node.text else ""
     return replace(node, output=equation, text=f"{move}: {equation}" if move else equation)
 

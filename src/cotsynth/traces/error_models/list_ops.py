@@ -46,53 +46,33 @@ class ListOpsModel(ErrorModel):
     @staticmethod
     def _elements(j: int, op: str, values: list[int], k: int, target: str, kind: str,
                   rng: random.Random) -> tuple[list[Node] | None, list[int]]:
-        """One operation's element steps on `values`, the one named `target` slipped; and the list
-        they give. (None, []) when the slip cannot happen there."""
+        """One operation's element steps on `values` (running sums, or each element plus or times k),
+        the one named `target` slipped; and the list they give. (None, []) when the slip cannot happen there."""
         from cotsynth.tasks.families.list_ops import _arith
 
+        if op == "reverse":
+            return [], values[::-1]
+        running = op == "running_sum"
         nodes: list[Node] = []
-        if op == "running_sum":
-            after, total, previous = [values[0]] if values else [], values[0] if values else 0, None
-            for i in range(1, len(values)):
-                b = values[i]
-                node_id = f"e{j}_{i}"
-                result = total + b
-                if node_id == target:
-                    if kind == "wrong_element":
-                        options = [values[p] for p in (i - 1, i + 1) if 0 <= p < len(values) and values[p] != b]
-                        if not options:
-                            return None, []
-                        b = rng.choice(options)
-                        result = total + b
-                    elif kind == "arithmetic_slip":
-                        result += rng.choice((-1, 1))
-                    else:
-                        return None, []
-                nodes.append(_arith(node_id, "add", previous or str(values[0]), str(b), total, b, result, j))
-                total, previous = result, REF + node_id
-                after.append(result)
-            return nodes, after
-        if op in ("add_each", "multiply_each"):
-            kind_of, after = ("add" if op == "add_each" else "mul"), []
-            for i, value in enumerate(values):
-                node_id = f"e{j}_{i}"
-                a = value
-                result = a + k if kind_of == "add" else a * k
-                if node_id == target:
-                    if kind == "wrong_element":
-                        options = [values[p] for p in (i - 1, i + 1) if 0 <= p < len(values) and values[p] != value]
-                        if not options:
-                            return None, []
-                        a = rng.choice(options)
-                        result = a + k if kind_of == "add" else a * k
-                    elif kind == "arithmetic_slip":
-                        result += rng.choice((-1, 1))
-                    else:
-                        return None, []
-                nodes.append(_arith(node_id, kind_of, str(a), str(k), a, k, result, j))
-                after.append(result)
-            return nodes, after
-        return nodes, values[::-1]
+        after, total, previous = (values[:1], values[0], str(values[0])) if running else ([], 0, "")
+        for i in range(1 if running else 0, len(values)):
+            node_id, read = f"e{j}_{i}", values[i]
+            if node_id == target and kind == "wrong_element":
+                options = [values[p] for p in (i - 1, i + 1) if 0 <= p < len(values) and values[p] != read]
+                if not options:
+                    return None, []
+                read = rng.choice(options)
+            elif node_id == target and kind != "arithmetic_slip":
+                return None, []
+            symbol = "add" if op in ("running_sum", "add_each") else "mul"
+            a, b, left, right = (total, read, previous, str(read)) if running else (read, k, str(read), str(k))
+            result = a + b if symbol == "add" else a * b
+            if node_id == target and kind == "arithmetic_slip":
+                result += rng.choice((-1, 1))
+            nodes.append(_arith(node_id, symbol, left, right, a, b, result, j))
+            after.append(result)
+            total, previous = result, REF + node_id
+        return nodes, after
 
     @staticmethod
     def _wrong_list(op: str, before: list[int], after: list[int], kind: str, rng: random.Random) -> list[int] | None:
