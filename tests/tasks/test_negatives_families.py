@@ -167,3 +167,23 @@ def test_negatives_are_deterministic_and_never_sft(family, seed, index):
     for trace in first:
         record = {"verified": negative_verdict(trace).verified, "source": trace.source}
         assert not in_sft(record, True, ViewOptions(include_unverified=True))
+
+
+def test_decimal_slips_are_written_as_the_family_writes_decimals():
+    """mixtures (answer type decimal): a carry slip moves a value by a power of ten no finer than the
+    step's own decimals, and every wrong value is written as the family writes values (`show`)."""
+    from cotsynth.tasks.declarative.expr import number, show
+
+    kinds, decimals = set(), 0
+    for problem in problems("mixtures", 5, 60):
+        for trace in negative_traces(problem, "steps", 3, seed=2):
+            step, kind = trace.meta["error"]["step"], trace.meta["error"]["kind"]
+            kinds.add(kind)
+            right, stated = problem.graph.nodes[step].output, trace.steps[step].output
+            assert stated == show(number(stated)) and stated in trace.steps[step].claim
+            decimals += "." in stated
+            if kind == "carry_slip":
+                moved = abs(number(stated) - number(right))
+                assert any(moved == Fraction(10) ** e for e in range(-6, 7)), (right, stated)
+                assert moved * 10 ** max(len(v.partition(".")[2]) for v in (right, stated)) >= 1
+    assert {"carry_slip", "operand_misread", "sign_error"} <= kinds and decimals > 20
