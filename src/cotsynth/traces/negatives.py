@@ -3,8 +3,9 @@
 A process reward model needs wrong steps to learn from, and symbolic traces are right by
 construction. A negative copies the problem's fine trace, makes one step wrong in a way its family's
 error model names (traces/error_models/: a carry slip, a misread operand, a wrong fact recalled...),
-then recomputes every later step from the wrong value with the node's own operation, so the error
-propagates and the final answer is wrong too, as it would be in a model's trace.
+then recomputes every later step from the wrong value (with the node's own operation, or by running
+the family's method on from the wrong state), so the error propagates and the final answer is wrong
+too, as it would be in a model's trace.
 
 Labels: the steps before the error are the correct trace's, True; the injected step and every step
 after it are False (the trajectory can no longer reach the answer; Math-Shepherd's labelling). The

@@ -22,6 +22,7 @@ KINDS = ("carry_slip", "borrow_slip", "operand_misread", "sign_error")
 
 
 def is_declarative(family: str) -> bool:
+    """Whether a family is defined by a family file (its nodes carry their expressions)."""
     from cotsynth import tasks
     from cotsynth.tasks.declarative import DeclarativeFamily
 
@@ -32,6 +33,8 @@ def is_declarative(family: str) -> bool:
 
 
 class DeclarativeModel(ErrorModel):
+    """A family file's steps: a node reads every step its expression names, not only its inputs."""
+
     kinds = KINDS
 
     def propagate(self, graph: StepGraph, step: int, kind: str, rng: random.Random) -> StepGraph | None:
