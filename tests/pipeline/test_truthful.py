@@ -17,7 +17,11 @@ from datasets import load_dataset
 
 import cotsynth
 
+from cotsynth import tasks
 from cotsynth.config import ConfigError, parse_config
+from cotsynth.core.graph import Node, StepGraph, Subgoal
+from cotsynth.tasks.base import Generated, TaskFamily
+from cotsynth.tasks.templates import QuestionTemplate
 from cotsynth.pipeline.run import RunOptions, run_pipeline
 
 DOC = {
@@ -53,17 +57,25 @@ def shard_digest(out: Path) -> str:
     return digest.hexdigest()
 
 
+def run_and_load(tmp_path_factory, doc: dict, folder: str) -> tuple[Path, dict, dict]:
+    out = tmp_path_factory.mktemp(folder) / "out"
+    manifest = run(doc, out, executor="local")
+    return out, manifest, every_config(out)
+
+
+def records_and_negatives(loaded: dict) -> tuple[list[dict], list[dict]]:
+    records = [r for split in loaded["default"].values() for r in split]
+    return records, [r for r in records if r["source"] == "negative"]
+
+
 @pytest.fixture(scope="module")
 def negatives_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("neg") / "out"
-    manifest = run(DOC, out, executor="local")
-    return out, manifest, every_config(out)
+    return run_and_load(tmp_path_factory, DOC, "neg")
 
 
 def test_negatives_carry_one_error_labelled_from_its_step(negatives_run):
     out, manifest, loaded = negatives_run
-    records = [r for split in loaded["default"].values() for r in split]
-    negatives = [r for r in records if r["source"] == "negative"]
+    records, negatives = records_and_negatives(loaded)
     assert {r["family"] for r in negatives} == {"arith", "kg_compose", "rewrite"}
     kinds = set()
     for r in negatives:
@@ -120,12 +132,41 @@ def test_stop_at_first_error_cuts_prm_rows(tmp_path):
     assert cut and all(r["labels"][-1] is False and r["labels"].count(False) == 1 for r in cut)
 
 
+class Echo(TaskFamily):
+    """A family with no error model: its one step restates a word (no operation, fact or rule)."""
+
+    name = "test_echo"
+    description = "say the word back"
+    answer_type = "string"
+    knobs: dict = {}
+    granularities = ("answer", "fine")
+
+    def templates(self, allowed=None):
+        return (QuestionTemplate("test_echo/plain", "plain", "Say {{ word }} back."),)
+
+    def generate(self, rng, knobs):
+        word = f"w{rng.randrange(10**9)}"
+        node = Node("e", "echo", (word,), word, f"The word is {word}.", "What is the word?", 0)
+        return Generated({"word": word}, word, StepGraph([node], [Subgoal(0, ("e",), node.text, node.question, word)], "e"))
+
+    def recompute_answer(self, graph):
+        return graph.nodes[0].inputs[0]
+
+    def check_step(self, graph, step, node_ids):
+        return step == graph.node(node_ids[-1]).text, "restates the word"
+
+
 def test_negatives_need_an_error_model_and_per_task_traces_fix_it(tmp_path):
+    if "test_echo" not in tasks.names():
+        tasks.add(Echo())
     doc = copy.deepcopy(DOC)
     doc["tasks"].append({"family": "sort", "count": 30})
+    parse_config(doc)  # sort has an error model now
+    doc["tasks"][-1] = {"family": "test_echo", "count": 30}
     with pytest.raises(ConfigError) as err:
         parse_config(doc)
-    assert any(line.startswith("traces[0].negatives: family 'sort'") for line in err.value.problems)
+    assert any(line.startswith("traces[0].negatives: family 'test_echo' has no error model")
+               for line in err.value.problems)
     doc["tasks"][-1]["traces"] = [{"source": "symbolic", "granularity": ["fine"]}]
     doc["tasks"] = doc["tasks"][-2:]
     doc["traces"][0]["granularity"] = ["fine", "code"]
@@ -141,7 +182,7 @@ def test_negatives_need_an_error_model_and_per_task_traces_fix_it(tmp_path):
         by_task.setdefault(r["task"], set()).add((r["granularity"], r["source"]))
     assert by_task["arith"] == {("fine", "symbolic"), ("code", "symbolic"), ("fine", "negative")}
     assert by_task["rules"] == {("fine", "symbolic"), ("fine", "negative")}
-    assert by_task["sort"] == {("fine", "symbolic")}
+    assert by_task["test_echo"] == {("fine", "symbolic")}
     assert {r["sample_index"] for r in rows if r["task"] == "rules" and r["source"] == "negative"} <= {1, 2}
 
 
@@ -242,3 +283,42 @@ def test_report_draws_tables_in_a_terminal_and_markdown_in_a_pipe(negatives_run)
     assert piped.returncode == 0 and "| --- | --- |" in piped.stdout
     terminal = cli("report", str(out), cwd=out.parent, FORCE_COLOR="1", COLUMNS="160")
     assert terminal.returncode == 0 and "| --- | --- |" not in terminal.stdout and "─" in terminal.stdout
+
+
+# negatives of the families with an error model of their own, and of a decimal family file
+MODELLED = ("sort", "scan", "poly", "linear_eq", "modular", "multiply", "list_ops", "kg_compare", "mixtures")
+MODELLED_DOC = {
+    "name": "negatives_families",
+    "seed": 13,
+    "tasks": [{"family": family, "count": 15} for family in MODELLED],
+    "traces": [{"source": "symbolic", "granularity": ["answer", "fine"], "negatives": 1}],
+    "splits": {"strategy": "iid", "test_fraction": 0.2},
+    "output": {"dir": "unused", "shard_rows": 400, "formats": ["sft", "rl", "prm"]},
+}
+
+
+@pytest.fixture(scope="module")
+def modelled_run(tmp_path_factory):
+    return run_and_load(tmp_path_factory, MODELLED_DOC, "negfam")
+
+
+def test_every_modelled_family_gets_negatives_that_prm_takes_and_sft_does_not(modelled_run):
+    out, manifest, loaded = modelled_run
+    negatives = {r["id"]: r for r in records_and_negatives(loaded)[1]}
+    assert {r["family"] for r in negatives.values()} == set(MODELLED)
+    for r in negatives.values():
+        meta = json.loads(r["meta"])
+        assert not r["verified"] and meta["predicted_answer"] != r["answer"]
+        assert r["step_labels"] == [k < meta["error"]["step"] for k in range(len(r["cot_steps"]))]
+    prm_ids = {r["id"] for split in loaded["prm"].values() for r in split}
+    sft_ids = {r["id"] for split in loaded["sft"].values() for r in split}
+    assert set(negatives) <= prm_ids and not set(negatives) & sft_ids
+    counts = manifest["counts"]["splits"].values()
+    share = sum(c["prm_false_labels"] for c in counts) / sum(c["prm_labels"] for c in counts)
+    assert 0.15 < share < 0.5
+
+
+def test_negatives_of_every_family_are_deterministic(modelled_run, tmp_path):
+    out, _, _ = modelled_run
+    run(MODELLED_DOC, tmp_path / "again", executor="local")
+    assert shard_digest(tmp_path / "again") == shard_digest(out)

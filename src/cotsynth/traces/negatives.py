@@ -2,9 +2,10 @@
 
 A process reward model needs wrong steps to learn from, and symbolic traces are right by
 construction. A negative copies the problem's fine trace, makes one step wrong in a way its family's
-error model names (traces/error_models.py: a carry slip, a misread operand, a wrong fact recalled...),
-then recomputes every later step from the wrong value with the node's own operation, so the error
-propagates and the final answer is wrong too, as it would be in a model's trace.
+error model names (traces/error_models/: a carry slip, a misread operand, a wrong fact recalled...),
+then recomputes every later step from the wrong value (with the node's own operation, or by running
+the family's method on from the wrong state), so the error propagates and the final answer is wrong
+too, as it would be in a model's trace.
 
 Labels: the steps before the error are the correct trace's, True; the injected step and every step
 after it are False (the trajectory can no longer reach the answer; Math-Shepherd's labelling). The
@@ -34,6 +35,7 @@ class Injected:
     graph: StepGraph  # the problem's graph with the wrong values and texts
     step: int  # index of the wrong step (fine granularity: one step per node)
     kind: str
+    predicted: str  # the wrong answer it reaches
 
 
 def supports_negatives(family: str, sample: Problem | None = None) -> bool:
@@ -57,9 +59,9 @@ def inject(problem: Problem, index: int, seed: int, exclude: set[tuple[int, str]
         wrong = model.propagate(graph, step, kind, rng)
         if wrong is None:
             continue
-        predicted = wrong.node(wrong.result).output
+        predicted = model.answer(wrong)
         if _first_rejected(family, graph, wrong, step) == step and not family.score_answer(problem, predicted):
-            return Injected(wrong, step, kind)
+            return Injected(wrong, step, kind, predicted)
     return None
 
 
@@ -82,10 +84,9 @@ def negative_traces(problem: Problem, style: str, count: int, seed: int) -> list
         used.add((injected.step, injected.kind))
         wrong = replace(problem, graph=injected.graph)
         trace = render(wrong, "fine", style)
-        prediction = injected.graph.node(injected.graph.result).output
         traces.append(replace(
             trace, problem=problem, source=SOURCE, sample_index=index,
-            meta={"error": {"step": injected.step, "kind": injected.kind}, "predicted_answer": prediction},
+            meta={"error": {"step": injected.step, "kind": injected.kind}, "predicted_answer": injected.predicted},
         ))
     return traces
 
