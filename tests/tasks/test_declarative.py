@@ -165,7 +165,7 @@ ERRORS = [
     (lambda d: d["variables"].update(weight={"decimal": [0.5, 2.5], "place": 1}), "variables.weight.place: unknown option"),
     (lambda d: d["variables"].update(spare={"int": [0, "boxes"]}), "variables.spare.int: undefined variable 'boxes'"),
     (lambda d: d["variables"].update(who={"names": "aliens"}), "variables.who.names: unknown name list 'aliens'"),
-    (lambda d: d.update(answer_type="complex"), "answer_type: expected integer, rational or decimal(places)"),
+    (lambda d: d.update(answer_type="complex"), "answer_type: expected integer, rational, decimal(places) or text"),
     (lambda d: d.update(integer_steps=True) or d["steps"].update(box_weight="per_box * weight + 0.05"),
      "steps.box_weight: unsatisfiable"),
     (lambda d: d.update(answer="items"), "answer: 'items' is not a step"),

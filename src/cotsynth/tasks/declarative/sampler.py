@@ -9,11 +9,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cached_property, lru_cache
 from typing import Any
 
 from cotsynth.resources import resource_dir
-from cotsynth.tasks.declarative.expr import EvalError, Expr, evaluate, exact
+from cotsynth.tasks.declarative.expr import EvalError, Expr, exact
 
 NAME_LISTS = {"people": "first_names", "first_names": "first_names", "surnames": "surnames"}
 KINDS = ("names", "choice", "int", "decimal", "fraction")
@@ -43,31 +44,71 @@ class Variable:
             self.kind == "choice" and all(isinstance(v, (int, Fraction)) for v in self.values)
         )
 
-    def sample(self, rng: random.Random, env: dict[str, Any], taken: set[str]) -> Any:
+    @cached_property
+    def sample(self) -> Callable[[random.Random, dict[str, Any], set[str]], Any]:
+        """`sample(rng, env, taken)`: one value drawn from `rng`, built once per variable (constant
+        bounds are resolved here, not per draw). The calls on `rng` are the format's definition of
+        a draw: they must not change, or every problem of every family file would."""
         if self.kind == "names":
             names = name_list(self.values[0])
-            while True:  # distinct from names already drawn for this problem (the lists hold hundreds)
-                name = names[rng.randrange(len(names))]
-                if name not in taken:
-                    taken.add(name)
-                    return name
+            count = len(names)
+
+            def name(rng: random.Random, env: dict[str, Any], taken: set[str]) -> str:
+                while True:  # distinct from names already drawn for this problem (the lists hold hundreds)
+                    drawn = names[rng.randrange(count)]
+                    if drawn not in taken:
+                        taken.add(drawn)
+                        return drawn
+            return name
         if self.kind == "choice":
-            return self.values[rng.randrange(len(self.values))]
-        low, high = evaluate(self.low, env), evaluate(self.high, env)
+            values, count = self.values, len(self.values)
+            return lambda rng, env, taken: values[rng.randrange(count)]
+        low, high = self.low.fn, self.high.fn
         if self.kind == "fraction":
-            denominator = rng.randint(*self.denominators)
-            first, last = _ceil(low * denominator), _floor(high * denominator)  # ints have .numerator too
+            first_denominator, last_denominator = self.denominators
+
+            def fraction(rng: random.Random, env: dict[str, Any], taken: set[str]) -> int | Fraction:
+                lowest, highest = low(env), high(env)
+                denominator = rng.randint(first_denominator, last_denominator)
+                first, last = _ceil(lowest * denominator), _floor(highest * denominator)
+                if first > last:
+                    raise EvalError(f"no fraction with denominator {denominator} in [{lowest}, {highest}]")
+                return exact(Fraction(rng.randint(first, last), denominator))
+            return fraction
+        step = self.step
+        if self.low.kind == "num" and self.high.kind == "num":  # constant bounds: the grid is fixed
+            first, last = _ceil(Fraction(self.low.value) / step), _floor(Fraction(self.high.value) / step)
             if first > last:
-                raise EvalError(f"no fraction with denominator {denominator} in [{low}, {high}]")
-            return exact(Fraction(rng.randint(first, last), denominator))
-        if self.step == 1 and type(low) is int and type(high) is int:  # the common case, without Fractions
-            if low > high:
-                raise EvalError(f"empty range [{low}, {high}]")
-            return rng.randint(low, high)
-        first, last = _ceil(Fraction(low) / self.step), _floor(Fraction(high) / self.step)
-        if first > last:
-            raise EvalError(f"empty range [{low}, {high}]")
-        return exact(rng.randint(first, last) * self.step)
+                return _empty(f"empty range [{self.low.value}, {self.high.value}]")
+            return _on_grid(first, last, step)
+
+        def bounded(rng: random.Random, env: dict[str, Any], taken: set[str]) -> int | Fraction:
+            lowest, highest = low(env), high(env)
+            if step == 1 and type(lowest) is int and type(highest) is int:  # the common case, without Fractions
+                if lowest > highest:
+                    raise EvalError(f"empty range [{lowest}, {highest}]")
+                return rng.randint(lowest, highest)
+            first, last = _ceil(Fraction(lowest) / step), _floor(Fraction(highest) / step)
+            if first > last:
+                raise EvalError(f"empty range [{lowest}, {highest}]")
+            return exact(rng.randint(first, last) * step)
+        return bounded
+
+
+def _empty(reason: str) -> Callable[[random.Random, dict[str, Any], set[str]], Any]:
+    def never(rng: random.Random, env: dict[str, Any], taken: set[str]) -> Any:
+        raise EvalError(reason)
+    return never
+
+
+def _on_grid(first: int, last: int, step: Fraction) -> Callable[[random.Random, dict[str, Any], set[str]], Any]:
+    """Multiples of `step` from first × step to last × step: `rng.randint(first, last)` scaled."""
+    if step == 1:
+        return lambda rng, env, taken: rng.randint(first, last)
+    numerator, denominator = step.numerator, step.denominator
+    if numerator == 1:  # a decimal grid: the value is k / 10**p, reduced
+        return lambda rng, env, taken: exact(Fraction(rng.randint(first, last), denominator))
+    return lambda rng, env, taken: exact(Fraction(rng.randint(first, last) * numerator, denominator))
 
 
 def _floor(value: int | Fraction) -> int:
