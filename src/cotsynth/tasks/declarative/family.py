@@ -21,8 +21,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
+from operator import itemgetter
 from typing import Any
+
+from jinja2 import nodes as jinja_nodes
 
 from cotsynth.core.arithmetic import format_fraction
 from cotsynth.core.graph import REF, Node, StepGraph, Subgoal
@@ -44,6 +48,7 @@ _ARITH_HEAD = re.compile(r"^" + _FUNCTION_OR_CHAR + r"+")
 _PLAIN = str.maketrans({"×": "*", "÷": "/", "−": "-", "$": "", "€": "", "£": ""})
 MAX_CLAIM = 2_000
 PROBE_DRAWS = 40
+VERDICTS = 1 << 16  # combinations of givens whose verdict a family keeps
 RECORDED_TYPES = {"integer": "integer", "rational": "rational", "decimal": "number", "text": "text"}
 _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "floordiv": "//", "mod": "%", "pow": "**"}
 _NUMERIC_OPS = {*_SYMBOLS, "value", "neg", "min", "max", "abs", "round", "floor", "ceil"}
@@ -62,6 +67,42 @@ class _Wording:
 
     def fill(self, env: dict[str, Any]) -> str:
         return self.pattern.format(*[_operand(env[n]) for n in self.names])
+
+
+@dataclass(frozen=True)
+class _Question(QuestionTemplate):
+    """A family file's question: rendered as `str.format` when it only places values (`_renderer`)."""
+
+    def render(self, **variables: Any) -> str:
+        return _renderer(self.source)(variables)
+
+
+@lru_cache(maxsize=None)
+def _renderer(source: str) -> Callable[[dict[str, Any]], str]:
+    """A template that is only text and `{{ name }}`s, as the equivalent `str.format` (what jinja
+    writes for `{{ name }}` is `str(value)`, and every name is a value of the problem: the spec
+    checked them); a jinja render (sandboxed) for anything else (filters, tests, loops). A question
+    and one sentence per step are rendered for every problem: the jinja context is most of their cost."""
+    pattern = []
+    for output in ENV.parse(source).body:
+        if not isinstance(output, jinja_nodes.Output):
+            return partial(_jinja, source)
+        for item in output.nodes:
+            if isinstance(item, jinja_nodes.TemplateData):
+                pattern.append(item.data.replace("{", "{{").replace("}", "}}"))
+            elif isinstance(item, jinja_nodes.Name) and item.ctx == "load":
+                pattern.append("{%s}" % item.name)
+            else:
+                return partial(_jinja, source)
+    return partial(_formatted, "".join(pattern))
+
+
+def _formatted(pattern: str, values: dict[str, Any]) -> str:
+    return pattern.format_map(values).strip()
+
+
+def _jinja(source: str, values: dict[str, Any]) -> str:
+    return render_text(source, values, ENV)
 
 
 @dataclass(frozen=True)
@@ -91,7 +132,8 @@ class DeclarativeFamily(TaskFamily):
         self.description = spec.description
         self.answer_type = RECORDED_TYPES[spec.answer_type]
         self.origin = origin  # where it was defined: "file <path>", "shipped", "plugin <dist>", "inline"
-        self._questions = tuple(QuestionTemplate(id=i, name=i.split("/", 1)[1], source=s) for i, s in spec.questions)
+        self._questions = tuple(_Question(id=i, name=i.split("/", 1)[1], source=s) for i, s in spec.questions)
+        self._step_text = {name: _renderer(source) for name, source in spec.step_text.items()}
         self._steps = [self._plan(name, expr) for name, expr in spec.steps.items()]
         self._subgoals = self._plan_subgoals()
         self._group_of = {name: group for group, names, _ in self._subgoals for name in names}
@@ -104,6 +146,10 @@ class DeclarativeFamily(TaskFamily):
         self._late = [(key, e.fn) for key, e in constraints if not e.names() <= numeric]
         self._samplers = [(f"variables.{n}", n, v.sample) for n, v in spec.variables.items()]
         self._runs = [(f"steps.{s.name}", s.name, s.expr.fn, spec.integer_steps and not s.text) for s in self._steps]
+        read = set().union(*(e.names() for e in spec.steps.values()), *(e.names() for _, e in spec.constraints))
+        self._read = itemgetter(*[n for n in spec.variables if n in read] or [next(iter(spec.variables))])
+        self._step_names = tuple(spec.steps)
+        self._verdicts: dict[Any, str | tuple[Any, ...]] = {}  # the givens steps read -> rejection key or step values
 
     def _plan(self, name: str, expr: Expr) -> _Step:
         spec = self.spec
@@ -178,14 +224,32 @@ class DeclarativeFamily(TaskFamily):
                             f"({count} rejected here)")
 
     def _try(self, rng: random.Random, env: dict[str, Any]) -> str | None:
-        """Fill `env` with one draw; the key that rejected it, or None when it is a problem. The
-        order of the checks only decides which key is blamed, never which draws are kept."""
+        """Fill `env` with one draw; the key that rejected it, or None when it is a problem.
+
+        Whether a draw is kept, and its step values, depend only on the givens the steps and
+        constraints read, and most families draw those from a few thousand combinations while
+        rejecting most draws: so the verdict of each combination is kept (up to `VERDICTS` of them)
+        and a repeated one costs a lookup. The draws from `rng` are the same either way."""
         taken: set[str] = set()
         for key, name, sample in self._samplers:
             try:
                 env[name] = sample(rng, env, taken)
             except EvalError:
                 return key
+        given = self._read(env)
+        verdict = self._verdicts.get(given)
+        if verdict is None:
+            verdict = self._judge(env)
+            if len(self._verdicts) < VERDICTS:
+                self._verdicts[given] = verdict
+        if type(verdict) is str:
+            return verdict
+        env.update(zip(self._step_names, verdict))
+        return None
+
+    def _judge(self, env: dict[str, Any]) -> str | tuple[Any, ...]:
+        """The key that rejects the givens in `env`, or the values of the steps. The order of the
+        checks only decides which key is blamed, never which draws are kept."""
         for key, holds in self._early:
             try:
                 if not holds(env):
@@ -211,7 +275,7 @@ class DeclarativeFamily(TaskFamily):
                     return key
             except EvalError:
                 return key
-        return None
+        return tuple(env[name] for name in self._step_names)
 
     def _shown(self, env: dict[str, Any]) -> dict[str, Any]:
         """Values as templates see them: integers as ints, texts as they are, other numbers as text
@@ -229,13 +293,13 @@ class DeclarativeFamily(TaskFamily):
 
     def _graph(self, env: dict[str, Any], shown: dict[str, Any]) -> StepGraph:
         spec = self.spec
-        step_text = spec.step_text
+        step_text = self._step_text
         nodes = []
         for step in self._steps:
             name = step.name
             inputs = tuple(payload if kind == "ref" else show(env[payload]) if kind == "name" else show(payload(env))
                            for kind, payload in step.operands)
-            text = render_text(step_text[name], shown, ENV) if name in step_text else self._statement(step, env)
+            text = step_text[name](shown) if name in step_text else self._statement(step, env)
             attrs = {"expr": step.source, "given": {n: show(env[n]) for n in step.given}}
             if step.attrs_text:
                 attrs["text"] = list(step.attrs_text)

@@ -47,22 +47,25 @@ class Variable:
     @cached_property
     def sample(self) -> Callable[[random.Random, dict[str, Any], set[str]], Any]:
         """`sample(rng, env, taken)`: one value drawn from `rng`, built once per variable (constant
-        bounds are resolved here, not per draw). The calls on `rng` are the format's definition of
-        a draw: they must not change, or every problem of every family file would."""
+        bounds are resolved here, not per draw). The draws from `rng` are the format's definition of
+        a problem: they must not change, or every problem of every family file would. So the fixed
+        ranges call `rng._randbelow(n)`, which is what `rng.randrange(n)` and `rng.randint(a, b)`
+        (= `a + _randbelow(b - a + 1)`) do after checking their arguments: the same numbers, at
+        half the cost, on the draw that rejection sampling repeats most."""
         if self.kind == "names":
             names = name_list(self.values[0])
             count = len(names)
 
             def name(rng: random.Random, env: dict[str, Any], taken: set[str]) -> str:
                 while True:  # distinct from names already drawn for this problem (the lists hold hundreds)
-                    drawn = names[rng.randrange(count)]
+                    drawn = names[rng._randbelow(count)]
                     if drawn not in taken:
                         taken.add(drawn)
                         return drawn
             return name
         if self.kind == "choice":
             values, count = self.values, len(self.values)
-            return lambda rng, env, taken: values[rng.randrange(count)]
+            return lambda rng, env, taken: values[rng._randbelow(count)]
         low, high = self.low.fn, self.high.fn
         if self.kind == "fraction":
             first_denominator, last_denominator = self.denominators
@@ -103,12 +106,13 @@ def _empty(reason: str) -> Callable[[random.Random, dict[str, Any], set[str]], A
 
 def _on_grid(first: int, last: int, step: Fraction) -> Callable[[random.Random, dict[str, Any], set[str]], Any]:
     """Multiples of `step` from first × step to last × step: `rng.randint(first, last)` scaled."""
+    width = last - first + 1
     if step == 1:
-        return lambda rng, env, taken: rng.randint(first, last)
+        return lambda rng, env, taken: first + rng._randbelow(width)
     numerator, denominator = step.numerator, step.denominator
     if numerator == 1:  # a decimal grid: the value is k / 10**p, reduced
-        return lambda rng, env, taken: exact(Fraction(rng.randint(first, last), denominator))
-    return lambda rng, env, taken: exact(Fraction(rng.randint(first, last) * numerator, denominator))
+        return lambda rng, env, taken: exact(Fraction(first + rng._randbelow(width), denominator))
+    return lambda rng, env, taken: exact(Fraction((first + rng._randbelow(width)) * numerator, denominator))
 
 
 def _floor(value: int | Fraction) -> int:
