@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property, lru_cache
+from math import gcd
 from operator import itemgetter
 from typing import Any
 
@@ -369,43 +371,72 @@ def _negate(value: Any) -> Any:
     return -value
 
 
+def _fraction(numerator: int, denominator: int) -> Fraction:
+    """A Fraction from a numerator and a positive denominator already in lowest terms, without the
+    argument checks and gcd of `Fraction(n, d)` (most of the cost of exact arithmetic here). It
+    fills the two slots CPython's `Fraction` has always had, as the arithmetic below reads them."""
+    made = object.__new__(Fraction)
+    made._numerator, made._denominator = numerator, denominator
+    return made
+
+
+def _rational(numerator: int, denominator: int) -> int | Fraction:
+    """numerator / denominator (denominator != 0) in lowest terms: an int when integral."""
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    common = gcd(numerator, denominator)
+    if common != 1:
+        numerator //= common
+        denominator //= common
+    if -_LIMIT < numerator < _LIMIT and denominator < _LIMIT:
+        return numerator if denominator == 1 else _fraction(numerator, denominator)
+    raise EvalError(f"a number larger than {MAX_BITS} bits")
+
+
 def _binary(op: str, left: Callable, right: Callable) -> Callable[[dict[str, Any]], Any]:
-    if op == "+":
-        def add(env):
-            a, b = left(env), right(env)
-            if type(a) is int and type(b) is int:
-                r = a + b
-                if -_LIMIT < r < _LIMIT:
-                    return r
-            return apply("+", [a, b])
-        return add
-    if op == "-":
-        def sub(env):
-            a, b = left(env), right(env)
-            if type(a) is int and type(b) is int:
-                r = a - b
-                if -_LIMIT < r < _LIMIT:
-                    return r
-            return apply("-", [a, b])
-        return sub
-    if op == "*":
-        def mul(env):
-            a, b = left(env), right(env)
-            if type(a) is int and type(b) is int:
-                r = a * b
-                if -_LIMIT < r < _LIMIT:
-                    return r
-            return apply("*", [a, b])
-        return mul
-    if op == "/":
-        def div(env):
-            a, b = left(env), right(env)
-            if type(a) is int and type(b) is int and b:
-                q, r = divmod(a, b)
-                return q if r == 0 else Fraction(a, b)  # ints within the limit: so is their quotient
-            return apply("/", [a, b])
-        return div
-    return lambda env: apply(op, [left(env), right(env)])
+    """`+ - * /` on numbers as integer arithmetic on numerators and denominators, written out (these
+    closures run for every draw); any other operator, and text, through `apply`."""
+    if op not in _RATIONAL:
+        return lambda env: apply(op, [left(env), right(env)])
+    combine, on_ints = _RATIONAL[op]
+
+    def arithmetic(env):
+        a, b = left(env), right(env)
+        ta, tb = type(a), type(b)
+        if ta is int:
+            if tb is int:
+                if on_ints is not None:
+                    r = on_ints(a, b)
+                    if -_LIMIT < r < _LIMIT:
+                        return r
+                    raise EvalError(f"a number larger than {MAX_BITS} bits")
+                if b:
+                    return _rational(a, b)
+                raise EvalError("division by zero")
+            if tb is Fraction:
+                return combine(a, 1, b._numerator, b._denominator)
+        elif ta is Fraction:
+            if tb is int:
+                return combine(a._numerator, a._denominator, b, 1)
+            if tb is Fraction:
+                return combine(a._numerator, a._denominator, b._numerator, b._denominator)
+        return apply(op, [a, b])
+    return arithmetic
+
+
+def _quotient(a: int, b: int, c: int, d: int) -> int | Fraction:
+    if c == 0:
+        raise EvalError("division by zero")
+    return _rational(a * d, b * c)
+
+
+# op -> (on two numbers as numerator, denominator pairs; on two ints, None when it is not closed)
+_RATIONAL = {
+    "+": (lambda a, b, c, d: _rational(a * d + b * c, b * d), operator.add),
+    "-": (lambda a, b, c, d: _rational(a * d - b * c, b * d), operator.sub),
+    "*": (lambda a, b, c, d: _rational(a * c, b * d), operator.mul),
+    "/": (_quotient, None),
+}
 
 
 def show(value: Any) -> str:
