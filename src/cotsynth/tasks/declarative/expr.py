@@ -87,7 +87,12 @@ class Expr:
 
     @property
     def operands(self) -> tuple["Expr", ...]:
-        """What the top-level operation takes: its arguments, or itself for a bare name or number."""
+        """What the top-level operation takes: its arguments, or itself for a bare name or number;
+        for `a if x > y else b`, the comparison's operands in place of the comparison (so the steps
+        compared are the node's inputs: graph edges)."""
+        if self.kind == "if" and self.args[1].kind == "cmp":
+            body, test, orelse = self.args
+            return (body, *test.args, orelse)
         return self.args if self.args else (self,)
 
     @property
@@ -307,7 +312,8 @@ _ARITH = {"+": _add, "-": _number_only(lambda a, b: exact(a - b)), "*": _number_
           "**": _number_only(lambda a, b: exact(power(a, b, EvalError, EvalError))),
           "/": _number_only(lambda a, b: _divide("/", a, b)), "//": _number_only(lambda a, b: _divide("//", a, b)),
           "%": _number_only(lambda a, b: _divide("%", a, b))}
-_CMP = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+_CMP = {"<": _number_only(lambda a, b: a < b), "<=": _number_only(lambda a, b: a <= b),
+        ">": _number_only(lambda a, b: a > b), ">=": _number_only(lambda a, b: a >= b),
         "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
 _CALL = {"min": _number_only(lambda *v: min(v)), "max": _number_only(lambda *v: max(v)),
          "abs": _number_only(abs), "round": _number_only(_round), "floor": _number_only(math.floor),
@@ -441,11 +447,13 @@ _RATIONAL = {
 
 def show(value: Any) -> str:
     """A value as a reader sees it: `35`, `2.5`, `7/3` (a decimal only when it terminates briefly);
-    a text as itself."""
+    a text as itself; a condition as true or false."""
     if type(value) is int:
         return str(value)
     if type(value) is str:
         return value
+    if type(value) is bool:
+        return "true" if value else "false"
     return _show_fraction(value)
 
 

@@ -368,26 +368,31 @@ class DeclarativeFamily(TaskFamily):
     def check_step(self, graph: StepGraph, step: str, node_ids: tuple[str, ...]) -> tuple[bool, str]:
         """A step holds when each node it states recomputes to its output (from its expression and,
         again, from its op over its inputs), every equation the step writes is true, and the last
-        number it states is the value of its last node (for a text value: it ends in that text)."""
+        number it states is the value of its last node. A step whose value is text must end in that
+        text and state no number but those its nodes read, compute or write."""
+        known: set[Any] = set()  # the numbers a text step may state
         for node_id in node_ids:
             node = graph.node(node_id)
             try:
                 # the step on its own: the nodes it reads count with their stated outputs
+                expr = parse_cached(node.attrs["expr"])
                 stated = {}
-                for name in parse_cached(node.attrs["expr"]).names():
+                for name in expr.names():
                     if name not in node.attrs["given"]:
                         read = graph.node(name)
                         stated[name] = _value(read.output, name in read.attrs.get("text", ()))
-                value = _recompute(node, stated)
+                env = _inputs(node, stated)
+                value = expr.fn(env)
                 by_op = _by_op(graph, node)
                 output = _value(node.output, node_id in node.attrs.get("text", ()))
             except (EvalError, ExprError, KeyError, ValueError, TypeError) as err:
                 return False, f"{node_id} cannot be recomputed: {err}"
             if value != output or (by_op is not None and by_op != value):
                 return False, f"{node_id} recomputes to {show(value)}, graph has {node.output}"
+            known.update(v for v in (*env.values(), output, *_literals(node.attrs["expr"])) if type(v) is not str)
         last = graph.node(node_ids[-1])
         if node_ids[-1] in last.attrs.get("text", ()):
-            return check_text_claim(step, last.output)
+            return check_text_claim(step, last.output, known)
         return check_claim(step, number(last.output))
 
     def check_draws(self, draws: int = PROBE_DRAWS) -> None:
@@ -516,11 +521,21 @@ def _value(text: str, is_text: bool) -> Any:
     return text if is_text else number(text)
 
 
-def _recompute(node: Node, values: dict[str, Any]) -> Any:
+def _inputs(node: Node, values: dict[str, Any]) -> dict[str, Any]:
+    """What a node's expression reads: its givens (as written in the node) and `values`."""
     texts = node.attrs.get("text", ())
     env = {name: _value(text, name in texts) for name, text in node.attrs["given"].items()}
     env.update(values)
-    return parse_cached(node.attrs["expr"]).fn(env)
+    return env
+
+
+def _recompute(node: Node, values: dict[str, Any]) -> Any:
+    return parse_cached(node.attrs["expr"]).fn(_inputs(node, values))
+
+
+@lru_cache(maxsize=4096)
+def _literals(source: str) -> tuple[Any, ...]:
+    return tuple(e.value for e in _walk(parse_cached(source)) if e.kind == "num")
 
 
 def _by_op(graph: StepGraph, node: Node) -> Any:
@@ -549,12 +564,16 @@ def check_claim(claim: str, value: Fraction) -> tuple[bool, str]:
     return True, "holds"
 
 
-def check_text_claim(claim: str, value: str) -> tuple[bool, str]:
-    """Every `lhs = rhs` of plain arithmetic in the claim holds, and it ends in the text `value`
-    (compared as text answers are: case, spacing, quotes and final punctuation aside)."""
-    _, problem = _equations(claim)
+def check_text_claim(claim: str, value: str, known: set[Any]) -> tuple[bool, str]:
+    """Every `lhs = rhs` of plain arithmetic in the claim holds, every number it states is `known`,
+    and it ends in the text `value` (compared as text answers are: case, spacing, quotes and final
+    punctuation aside)."""
+    text, problem = _equations(claim)
     if problem:
         return False, problem
+    for written in _NUMBER.findall(text):
+        if number(written) not in known:
+            return False, f"the step states {written}, which its computation does not"
     said, wanted = canonical_text(claim).rstrip("\"'"), canonical_text(value)
     if not wanted or not said.endswith(wanted) or said[:len(said) - len(wanted)][-1:].isalnum():
         return False, f"the step does not end in its value {value!r}"
