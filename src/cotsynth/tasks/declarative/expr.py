@@ -322,6 +322,10 @@ _CALL = {"min": _number_only(lambda *v: min(v)), "max": _number_only(lambda *v: 
 
 def apply(op: str, values: list[Any]) -> Any:
     """One operation (an `Expr`'s op on evaluated operands): shared by evaluation and recomputation."""
+    if op in _RATIONAL and len(values) == 2:
+        x, y = _parts(values[0]), _parts(values[1])
+        if x is not None and y is not None:
+            return _RATIONAL[op][0](*x, *y)
     result = _ARITH[op](*values) if op in _ARITH else _CALL[op](*values)
     return result if type(result) is str else _bounded(result)
 
@@ -428,6 +432,24 @@ def _binary(op: str, left: Callable, right: Callable) -> Callable[[dict[str, Any
                 return combine(a._numerator, a._denominator, b._numerator, b._denominator)
         return apply(op, [a, b])
     return arithmetic
+
+
+def _parts(value: Any) -> tuple[int, int] | None:
+    kind = type(value)
+    if kind is int:
+        return value, 1
+    return (value._numerator, value._denominator) if kind is Fraction else None
+
+
+def same(a: Any, b: Any) -> bool:
+    """`a == b` for two values of the language, without `Fraction.__eq__`'s generic dispatch: every
+    value is exact (an integral number is an `int`), so values of different types differ."""
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is Fraction:
+        return a._numerator == b._numerator and a._denominator == b._denominator
+    return a == b
 
 
 def _quotient(a: int, b: int, c: int, d: int) -> int | Fraction:

@@ -32,7 +32,7 @@ from cotsynth.core.arithmetic import format_fraction
 from cotsynth.core.graph import REF, Node, StepGraph, Subgoal
 from cotsynth.tasks.base import Generated, Problem, TaskFamily
 from cotsynth.tasks.declarative.expr import (
-    TEXT, EvalError, Expr, ExprError, apply, number, parse, render, show, substitute,
+    TEXT, EvalError, Expr, ExprError, apply, number, parse, render, same, show, substitute,
 )
 from cotsynth.tasks.declarative.spec import ENV, FamilyFileError, FamilySpec
 from cotsynth.tasks.templates import QuestionTemplate, render_text
@@ -45,7 +45,7 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:/\d+)?")
 _FUNCTION_OR_CHAR = r"(?:\b(?:min|max|abs|round|floor|ceil)\(|[0-9.()+\-*/%×÷−, ])"
 _ARITH_TAIL = re.compile(_FUNCTION_OR_CHAR + r"+$")
 _ARITH_HEAD = re.compile(r"^" + _FUNCTION_OR_CHAR + r"+")
-_PLAIN = str.maketrans({"×": "*", "÷": "/", "−": "-", "$": "", "€": "", "£": ""})
+_PLAIN = (("×", "*"), ("÷", "/"), ("−", "-"), ("$", ""), ("€", ""), ("£", ""))
 MAX_CLAIM = 2_000
 PROBE_DRAWS = 40
 VERDICTS = 1 << 16  # combinations of givens whose verdict a family keeps
@@ -370,6 +370,7 @@ class DeclarativeFamily(TaskFamily):
         again, from its op over its inputs), every equation the step writes is true, and the last
         number it states is the value of its last node. A step whose value is text must end in that
         text and state no number but those its nodes read, compute or write."""
+        text_value = node_ids[-1] in graph.node(node_ids[-1]).attrs.get("text", ())
         known: set[Any] = set()  # the numbers a text step may state
         for node_id in node_ids:
             node = graph.node(node_id)
@@ -387,13 +388,12 @@ class DeclarativeFamily(TaskFamily):
                 output = _value(node.output, node_id in node.attrs.get("text", ()))
             except (EvalError, ExprError, KeyError, ValueError, TypeError) as err:
                 return False, f"{node_id} cannot be recomputed: {err}"
-            if value != output or (by_op is not None and by_op != value):
+            if not same(value, output) or (by_op is not None and not same(by_op, value)):
                 return False, f"{node_id} recomputes to {show(value)}, graph has {node.output}"
-            known.update(v for v in (*env.values(), output, *_literals(node.attrs["expr"])) if type(v) is not str)
-        last = graph.node(node_ids[-1])
-        if node_ids[-1] in last.attrs.get("text", ()):
-            return check_text_claim(step, last.output, known)
-        return check_claim(step, number(last.output))
+            if text_value:
+                known.update(v for v in (*env.values(), output, *_literals(node.attrs["expr"])) if type(v) is not str)
+        last = graph.node(node_ids[-1]).output
+        return check_text_claim(step, last, known) if text_value else check_claim(step, number(last))
 
     def check_draws(self, draws: int = PROBE_DRAWS) -> None:
         """Draw problems and verify them in full, so that a family whose constraints cannot be met,
@@ -559,7 +559,7 @@ def check_claim(claim: str, value: Fraction) -> tuple[bool, str]:
     numbers = _NUMBER.findall(text)
     if not numbers:
         return False, "the step states no number"
-    if number(numbers[-1]) != value:
+    if not same(number(numbers[-1]), value):
         return False, f"the step ends in {numbers[-1]}, its value is {format_fraction(value)}"
     return True, "holds"
 
@@ -584,14 +584,17 @@ def _equations(claim: str) -> tuple[str, str]:
     """The claim as plain arithmetic text, and why one of its equations is false ('' when none is)."""
     if len(claim) > MAX_CLAIM:
         return "", f"step longer than {MAX_CLAIM} characters"
-    text = _FRACTION.sub(r"(\1)", claim).translate(_PLAIN)  # `1 ÷ 1/12`: a written fraction is one number
+    text = _FRACTION.sub(r"(\1)", claim) if "/" in claim else claim  # `1 ÷ 1/12`: a written fraction is one number
+    for char, plain in _PLAIN:
+        if char in text:
+            text = text.replace(char, plain)
     segments = text.split("=")
     for left, right in zip(segments, segments[1:]):
         tail, head = _ARITH_TAIL.search(left), _ARITH_HEAD.search(right)
         sides = [_arith_value(m.group(0)) if m else None for m in (tail, head)]
         if None in sides:
             continue  # prose around the `=`: not an equation of numbers
-        if sides[0] != sides[1]:
+        if not same(sides[0], sides[1]):
             return text, f"{tail.group(0).strip()} is {format_fraction(sides[0])}, not {head.group(0).strip(' .,')}"
     return text, ""
 
