@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from collections.abc import Callable
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
 from operator import itemgetter
 from typing import Any
 
@@ -34,6 +34,7 @@ from cotsynth.tasks.base import Generated, Problem, TaskFamily
 from cotsynth.tasks.declarative.expr import (
     TEXT, EvalError, Expr, ExprError, apply, number, parse, render, same, show, substitute,
 )
+from cotsynth.tasks.declarative.space import ENUMERATE_FROM, Space, enumerate_space
 from cotsynth.tasks.declarative.spec import ENV, FamilyFileError, FamilySpec
 from cotsynth.tasks.templates import QuestionTemplate, render_text
 from cotsynth.verify import answers_match
@@ -42,6 +43,7 @@ from cotsynth.verify.normalize import canonical_text
 _FRACTION = re.compile(r"(?<![\d.)])(\d+/\d+)(?![\d.(])")
 _ONE_OPERATION = re.compile(r"^(-?\d+(?:\.\d+)?)(?:\s*([-+*/])\s*(\d+(?:\.\d+)?))?$")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:/\d+)?")
+_TEXT_NUMBER = re.compile(r"(?:(?<![\w)\]])-)?\d+(?:\.\d+)?(?:/\d+)?")  # a `-` after a word is a hyphen
 _FUNCTION_OR_CHAR = r"(?:\b(?:min|max|abs|round|floor|ceil)\(|[0-9.()+\-*/%×÷−, ])"
 _ARITH_TAIL = re.compile(_FUNCTION_OR_CHAR + r"+$")
 _ARITH_HEAD = re.compile(r"^" + _FUNCTION_OR_CHAR + r"+")
@@ -147,6 +149,7 @@ class DeclarativeFamily(TaskFamily):
         self._samplers = [(f"variables.{n}", n, v.sample) for n, v in spec.variables.items()]
         self._runs = [(f"steps.{s.name}", s.name, s.expr.fn, spec.integer_steps and not s.text) for s in self._steps]
         read = set().union(*(e.names() for e in spec.steps.values()), *(e.names() for _, e in spec.constraints))
+        self._read_names = read & set(spec.variables)
         self._read = itemgetter(*[n for n in spec.variables if n in read] or [next(iter(spec.variables))])
         self._step_names = tuple(spec.steps)
         self._verdicts: dict[Any, str | tuple[Any, ...]] = {}  # the givens steps read -> rejection key or step values
@@ -205,11 +208,28 @@ class DeclarativeFamily(TaskFamily):
 
     @property
     def rejection_rate(self) -> float:
-        """The share of draws the constraints (or uncomputable values) rejected so far."""
+        """The share of draws the constraints (or uncomputable values) reject: of the draws so far,
+        or, for a family drawn from its enumerated valid combinations, of all combinations."""
+        if self._space is not None:
+            return self._space.rejection_rate
         return 1 - self.draws["accepted"] / self.draws["tries"] if self.draws["tries"] else 0.0
 
+    @property
+    def sampler(self) -> str:
+        return "enumerated" if self._space is not None else "rejection"
+
+    @cached_property
+    def _space(self) -> Space | None:
+        """The valid combinations of the givens, when there are few and rejection would discard
+        most draws (space.py); None: rejection sampling."""
+        space = enumerate_space(self.spec.variables, self._read_names, self._judge)
+        return space if space is not None and space.rejection_rate >= ENUMERATE_FROM else None
+
     def draw(self, rng: random.Random) -> dict[str, Any]:
-        """Givens and step values of one problem: rejection sampling, at most `max_tries` draws."""
+        """Givens and step values of one problem: from the valid combinations (space.py), or by
+        rejection sampling, at most `max_tries` draws."""
+        if self._space is not None:
+            return self._pick(rng, self._space)
         spec = self.spec
         rejected: Counter[str] = Counter()
         for tries in range(1, spec.max_tries + 1):
@@ -222,6 +242,30 @@ class DeclarativeFamily(TaskFamily):
         key, count = rejected.most_common(1)[0]
         raise Unsatisfiable(f"{key}: unsatisfiable: no draw in {spec.max_tries} tries met every condition "
                             f"({count} rejected here)")
+
+    def _pick(self, rng: random.Random, space: Space) -> dict[str, Any]:
+        """A valid combination, uniformly, then the givens the computation does not read, in file
+        order; a draw of those that fails (an empty range) draws again from the start, as
+        rejection sampling would."""
+        if not space.valid:
+            key, count = space.rejected.most_common(1)[0]
+            raise Unsatisfiable(f"{key}: unsatisfiable: no combination of the givens meets every condition "
+                                f"({count} of {space.size} rejected here)")
+        for tries in range(1, self.spec.max_tries + 1):
+            given, values = space.valid[rng._randbelow(len(space.valid))]
+            env = dict(zip(space.names, given))
+            taken: set[str] = set()
+            try:
+                for _, name, sample in self._samplers:
+                    if name not in env:
+                        env[name] = sample(rng, env, taken)
+            except EvalError:
+                continue
+            env.update(zip(self._step_names, values))
+            self.draws.update(tries=tries, accepted=1)
+            return env
+        raise Unsatisfiable(f"variables: unsatisfiable: no draw in {self.spec.max_tries} tries gave every variable "
+                            "a value")
 
     def _try(self, rng: random.Random, env: dict[str, Any]) -> str | None:
         """Fill `env` with one draw; the key that rejected it, or None when it is a problem.
@@ -391,7 +435,8 @@ class DeclarativeFamily(TaskFamily):
             if not same(value, output) or (by_op is not None and not same(by_op, value)):
                 return False, f"{node_id} recomputes to {show(value)}, graph has {node.output}"
             if text_value:
-                known.update(v for v in (*env.values(), output, *_literals(node.attrs["expr"])) if type(v) is not str)
+                for seen in (*env.values(), output, *_literals(node.attrs["expr"])):
+                    known.update(map(number, _TEXT_NUMBER.findall(seen)) if type(seen) is str else (seen,))
         last = graph.node(node_ids[-1]).output
         return check_text_claim(step, last, known) if text_value else check_claim(step, number(last))
 
@@ -571,7 +616,7 @@ def check_text_claim(claim: str, value: str, known: set[Any]) -> tuple[bool, str
     text, problem = _equations(claim)
     if problem:
         return False, problem
-    for written in _NUMBER.findall(text):
+    for written in _TEXT_NUMBER.findall(text):
         if number(written) not in known:
             return False, f"the step states {written}, which its computation does not"
     said, wanted = canonical_text(claim).rstrip("\"'"), canonical_text(value)

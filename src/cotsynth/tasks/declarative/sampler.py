@@ -44,6 +44,18 @@ class Variable:
             self.kind == "choice" and all(isinstance(v, (int, Fraction)) for v in self.values)
         )
 
+    def domain(self, most: int) -> tuple[Any, ...] | None:
+        """Every value a draw can give, each as likely as the others (a choice repeated in its list
+        appears as often); None for names, ranges with expression bounds, fractions, and more
+        than `most` values."""
+        if self.kind == "choice":
+            return self.values if len(self.values) <= most else None
+        grid = _grid(self)
+        if grid is None or grid[1] - grid[0] + 1 > most:
+            return None
+        first, last, step = grid
+        return tuple(exact(k * step) for k in range(first, last + 1))
+
     @cached_property
     def sample(self) -> Callable[[random.Random, dict[str, Any], set[str]], Any]:
         """`sample(rng, env, taken)`: one value drawn from `rng`, built once per variable (constant
@@ -79,8 +91,9 @@ class Variable:
                 return exact(Fraction(rng.randint(first, last), denominator))
             return fraction
         step = self.step
-        if self.low.kind == "num" and self.high.kind == "num":  # constant bounds: the grid is fixed
-            first, last = _ceil(Fraction(self.low.value) / step), _floor(Fraction(self.high.value) / step)
+        grid = _grid(self)
+        if grid is not None:  # constant bounds: the grid is fixed
+            first, last, _ = grid
             if first > last:
                 return _empty(f"empty range [{self.low.value}, {self.high.value}]")
             return _on_grid(first, last, step)
@@ -96,6 +109,14 @@ class Variable:
                 raise EvalError(f"empty range [{lowest}, {highest}]")
             return exact(rng.randint(first, last) * step)
         return bounded
+
+
+def _grid(variable: Variable) -> tuple[int, int, Fraction] | None:
+    """(first, last, step) of a numeric variable with numeric bounds: its values are k × step."""
+    if variable.kind not in ("int", "decimal") or variable.low.kind != "num" or variable.high.kind != "num":
+        return None
+    step = variable.step
+    return _ceil(Fraction(variable.low.value) / step), _floor(Fraction(variable.high.value) / step), step
 
 
 def _empty(reason: str) -> Callable[[random.Random, dict[str, Any], set[str]], Any]:
