@@ -112,3 +112,13 @@ def test_compiled_arithmetic_agrees_with_the_other_evaluator(text):
 def test_same_is_equality_of_exact_values():
     assert same(Fraction(3, 4), Fraction(6, 8)) and same(3, 3) and same("a", "a")
     assert not same(Fraction(3, 4), Fraction(3, 5)) and not same(3, "3") and not same(1, Fraction(1, 2))
+
+
+def test_preview_reports_the_sampler_and_the_rejection_rate():
+    from click.testing import CliRunner
+
+    from cotsynth.cli import main
+
+    result = CliRunner().invoke(main, ["preview", "work_rates", "-n", "1", "--granularity", "answer"])
+    assert result.exit_code == 0, result.output
+    assert "enumerated sampling; the constraints reject 98.6% of draws" in result.output
