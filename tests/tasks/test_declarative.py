@@ -58,13 +58,7 @@ BOXES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _registry_restored():
-    """Families a test registers (a file it previews) do not leak into other tests' `tasks.names()`."""
-    saved = dict(tasks._REGISTRY)
-    yield
-    tasks._REGISTRY.clear()
-    tasks._REGISTRY.update(saved)
+pytestmark = pytest.mark.usefixtures("registry_restored")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -113,7 +107,7 @@ def test_recomputation_ignores_stated_outputs():
     assert not verify_symbolic(render(problem, "fine", "steps")).verified
 
 
-def test_family_in_a_tmp_dir_runs_end_to_end(tmp_path):
+def test_family_in_a_tmp_dir_runs_end_to_end(tmp_path, run_in_tmp):
     """Only in this test's dir: a family file, a pipeline naming it by relative path and a second one
     found through `families_dir`; `cotsynth run` in a real process, then `datasets.load_dataset`."""
     (tmp_path / "families").mkdir()
@@ -128,13 +122,7 @@ def test_family_in_a_tmp_dir_runs_end_to_end(tmp_path):
         "splits": {"strategy": "iid", "test_fraction": 0.2},
         "output": {"dir": str(tmp_path / "out"), "formats": ["sft", "prm"]},
     }
-    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(pipeline, sort_keys=False))
-    process = subprocess.run(
-        [sys.executable, "-m", "cotsynth.cli", "run", "pipeline.yaml", "--executor", "local"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
-    )
-    assert process.returncode == 0, process.stderr
-    data = datasets.load_dataset(str(tmp_path / "out"), cache_dir=str(tmp_path / "hf-cache"))
+    data = run_in_tmp(pipeline)
     rows = [r for split in data.values() for r in split]
     assert {r["task"] for r in rows} == {"boxes_packed", "boxes_again"}
     assert all(r["verified"] for r in rows)
@@ -180,17 +168,8 @@ ERRORS = [
 
 
 @pytest.mark.parametrize(("mutate", "expected"), ERRORS, ids=[e[1].split(":")[0] + str(k) for k, e in enumerate(ERRORS)])
-def test_bad_family_file_exits_2_naming_the_key(tmp_path, mutate, expected):
-    document = copy.deepcopy(BOXES)
-    mutate(document)
-    path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
-    result = CliRunner().invoke(main, ["preview", str(path), "-n", "1"])
-    assert result.exit_code == 2, result.output
-    assert expected in result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert lines[0].startswith("error: "), lines
+def test_bad_family_file_exits_2_naming_the_key(preview_error, mutate, expected):
+    assert expected in preview_error(BOXES, mutate)
 
 
 def test_bad_family_in_a_pipeline_names_the_file_and_key(tmp_path, tiny_config, write_yaml):

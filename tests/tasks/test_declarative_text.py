@@ -6,16 +6,11 @@ its key."""
 from __future__ import annotations
 
 import copy
-import subprocess
-import sys
 
-import datasets
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from cotsynth import tasks
-from cotsynth.cli import main
 from cotsynth.tasks.declarative import family_from_document
 from cotsynth.traces.symbolic import render, structured_steps
 from cotsynth.traces.verify import verify_symbolic
@@ -51,15 +46,10 @@ PARCEL = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _registry_restored():
-    saved = dict(tasks._REGISTRY)
-    yield
-    tasks._REGISTRY.clear()
-    tasks._REGISTRY.update(saved)
+pytestmark = pytest.mark.usefixtures("registry_restored")
 
 
-def test_text_family_in_a_tmp_dir_runs_end_to_end(tmp_path):
+def test_text_family_in_a_tmp_dir_runs_end_to_end(tmp_path, run_in_tmp):
     (tmp_path / "parcel.yaml").write_text(yaml.safe_dump(PARCEL, sort_keys=False))
     pipeline = {
         "name": "parcels", "seed": 3,
@@ -68,13 +58,7 @@ def test_text_family_in_a_tmp_dir_runs_end_to_end(tmp_path):
         "splits": {"strategy": "iid", "test_fraction": 0.2},
         "output": {"dir": str(tmp_path / "out"), "formats": ["sft", "rl"]},
     }
-    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(pipeline, sort_keys=False))
-    process = subprocess.run(
-        [sys.executable, "-m", "cotsynth.cli", "run", "pipeline.yaml", "--executor", "local"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
-    )
-    assert process.returncode == 0, process.stderr
-    data = datasets.load_dataset(str(tmp_path / "out"), cache_dir=str(tmp_path / "hf-cache"))
+    data = run_in_tmp(pipeline)
     rows = [r for split in data.values() for r in split]
     assert {r["granularity"] for r in rows} == {"answer", "coarse", "fine", "code"}
     assert all(r["verified"] for r in rows) and all(r["answer_type"] == "text" for r in rows)
@@ -137,12 +121,5 @@ TEXT_ERRORS = [
 
 @pytest.mark.parametrize(("mutate", "expected"), TEXT_ERRORS, ids=[e[1].split(":")[0] + str(k)
                                                                   for k, e in enumerate(TEXT_ERRORS)])
-def test_bad_text_family_exits_2_naming_the_key(tmp_path, mutate, expected):
-    document = copy.deepcopy(PARCEL)
-    mutate(document)
-    path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
-    result = CliRunner().invoke(main, ["preview", str(path), "-n", "1"])
-    assert result.exit_code == 2, result.output
-    assert expected in result.output
-    assert "Traceback" not in result.output and result.output.startswith("error: ")
+def test_bad_text_family_exits_2_naming_the_key(preview_error, mutate, expected):
+    assert expected in preview_error(PARCEL, mutate)

@@ -294,12 +294,9 @@ class DeclarativeFamily(TaskFamily):
     def _judge(self, env: dict[str, Any]) -> str | tuple[Any, ...]:
         """The key that rejects the givens in `env`, or the values of the steps. The order of the
         checks only decides which key is blamed, never which draws are kept."""
-        for key, holds in self._early:
-            try:
-                if not holds(env):
-                    return key
-            except EvalError:
-                return key
+        failed = _failed(self._early, env)
+        if failed:
+            return failed
         for key, name, value_of, integral in self._runs:
             try:
                 value = value_of(env)
@@ -313,13 +310,7 @@ class DeclarativeFamily(TaskFamily):
         if (spec.answer_type == "integer" and answer.denominator != 1) or (
                 spec.answer_type == "decimal" and (answer * 10**spec.places).denominator != 1):
             return "answer_type"
-        for key, holds in self._late:
-            try:
-                if not holds(env):
-                    return key
-            except EvalError:
-                return key
-        return tuple(env[name] for name in self._step_names)
+        return _failed(self._late, env) or tuple(env[name] for name in self._step_names)
 
     def _shown(self, env: dict[str, Any]) -> dict[str, Any]:
         """Values as templates see them: integers as ints, texts as they are, other numbers as text
@@ -482,6 +473,17 @@ _PRELUDE = {
              "            return sign + (digits[:-places] + '.' + digits[-places:] if places else digits)\n"
              "    return str(x)\n"),
 }
+
+
+def _failed(conditions: list[tuple[str, Any]], env: dict[str, Any]) -> str | None:
+    """The key of the first condition that does not hold (or cannot be computed), else None."""
+    for key, holds in conditions:
+        try:
+            if not holds(env):
+                return key
+        except EvalError:
+            return key
+    return None
 
 
 def _groups(count: int) -> list[list[int]]:
