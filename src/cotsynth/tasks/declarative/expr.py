@@ -35,7 +35,6 @@ FUNCTIONS = {"min": (2, None), "max": (2, None), "abs": (1, 1), "round": (1, 2),
 PRECEDENCE = {"if": 0, "or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "/": 6, "//": 6, "%": 6,
               "neg": 7, "**": 8, "atom": 9}
 MAX_TEXT = 1_000  # characters of a text value (a literal, or a join)
-NUMBER, TEXT, BOOL = "number", "text", "condition"
 _LIMIT = 1 << MAX_BITS  # |n| < _LIMIT  <=>  n.bit_length() <= MAX_BITS
 
 
@@ -154,77 +153,6 @@ def _convert(node: ast.AST, depth: int) -> Expr:
             raise ExprError(f"{name}() takes {low}{most} arguments")
         return Expr("call", name, tuple(_convert(a, deeper) for a in node.args))
     raise ExprError(f"disallowed syntax: {type(node).__name__}")
-
-
-# -- types -------------------------------------------------------------------------------------------
-
-def infer(expr: Expr, types: dict[str, str]) -> str:
-    """The type of `expr` (NUMBER, TEXT or BOOL) given the types of the names it reads, or an
-    ExprError saying which operand does not fit: text joins with `+` and compares with `==`/`!=`,
-    everything else is arithmetic on numbers."""
-    kind = expr.kind
-    if kind == "num":
-        return NUMBER
-    if kind == "str":
-        return TEXT
-    if kind == "name":
-        return types[expr.name]
-    found = [infer(a, types) for a in expr.args]
-    if kind == "bin":
-        if expr.op == "+" and found == [TEXT, TEXT]:
-            return TEXT
-        return _numbers(expr, found)
-    if kind in ("neg", "call") and expr.op in ("-", "min", "max", "abs", "round", "floor", "ceil"):
-        return _numbers(expr, found)
-    if kind == "call" and expr.op == "text":
-        _numbers(expr, found)
-        return TEXT
-    if kind == "call":  # nth(k, items...), position(x, items...)
-        if expr.op == "nth":
-            _numbers(expr, found[:1])
-        items = found[1:] if expr.op == "nth" else found
-        _same(expr.op, expr.args[-len(items):], items)
-        return items[0] if expr.op == "nth" else NUMBER
-    if kind == "cmp":
-        if any(op not in ("==", "!=") for op in expr.op.split(",")):
-            _numbers(expr, found)
-        _same("a comparison", expr.args, found)
-        return BOOL
-    if kind == "if":
-        if found[1] != BOOL:
-            raise ExprError("the condition of `a if condition else b` must be a comparison")
-        _same("`a if condition else b`", (expr.args[0], expr.args[2]), [found[0], found[2]])
-        return found[0]
-    for arg, found_type in zip(expr.args, found):  # and, or, not: conditions (or numbers, as in Python)
-        if found_type == TEXT:
-            raise ExprError(f"{_who(arg)} is text, not a condition")
-    return BOOL
-
-
-def _numbers(expr: Expr, found: list[str]) -> str:
-    for arg, found_type in zip(expr.args, found):
-        if found_type == TEXT:
-            raise ExprError(f"{_who(arg)} is text, not a number" + (
-                " (only + joins two texts; text(x) writes a number as text)" if expr.op == "+" else ""))
-        if found_type == BOOL:
-            raise ExprError(f"{_who(arg)} is a condition, not a number")
-    return NUMBER
-
-
-def _same(what: str, args: tuple[Expr, ...], found: list[str]) -> None:
-    if BOOL in found:
-        raise ExprError(f"{what} cannot take a condition as a value")
-    if len(set(found)) > 1:
-        mixed = next(a for a, t in zip(args, found) if t != found[0])
-        raise ExprError(f"{what} mixes text and numbers ({_who(mixed)} is a {found[args.index(mixed)]})")
-
-
-def _who(expr: Expr) -> str:
-    return repr(expr.name) if expr.kind == "name" else repr(render(expr, _source, pretty=False))
-
-
-def _source(expr: Expr) -> str:
-    return expr.name if expr.kind == "name" else repr(expr.value) if expr.kind == "str" else str(expr.value)
 
 
 # -- values ------------------------------------------------------------------------------------------

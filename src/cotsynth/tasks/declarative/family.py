@@ -32,10 +32,11 @@ from cotsynth.core.arithmetic import format_fraction
 from cotsynth.core.graph import REF, Node, StepGraph, Subgoal
 from cotsynth.tasks.base import Generated, Problem, TaskFamily
 from cotsynth.tasks.declarative.expr import (
-    TEXT, EvalError, Expr, ExprError, apply, number, parse, render, same, show, substitute,
+    EvalError, Expr, ExprError, apply, number, parse, render, same, show, substitute,
 )
 from cotsynth.tasks.declarative.space import ENUMERATE_FROM, Space, enumerate_space
 from cotsynth.tasks.declarative.spec import ENV, FamilyFileError, FamilySpec
+from cotsynth.tasks.declarative.value_types import TEXT
 from cotsynth.tasks.templates import QuestionTemplate, render_text
 from cotsynth.verify import answers_match
 from cotsynth.verify.normalize import canonical_text

@@ -19,7 +19,8 @@ import yaml
 from jinja2 import TemplateSyntaxError, meta
 
 from cotsynth.templating import environment
-from cotsynth.tasks.declarative.expr import BOOL, FUNCTIONS, NUMBER, TEXT, Expr, ExprError, exact, infer, parse
+from cotsynth.tasks.declarative.expr import FUNCTIONS, Expr, ExprError, exact, parse
+from cotsynth.tasks.declarative.value_types import BOOL, NUMBER, TEXT, infer
 from cotsynth.tasks.declarative.sampler import KINDS, NAME_LISTS, Variable
 
 TOP_KEYS = ("name", "description", "variables", "constraints", "steps", "answer", "answer_type", "units",
