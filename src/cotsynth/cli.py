@@ -327,6 +327,9 @@ def preview(family, count, granularities, style, seed, knobs) -> None:
             mark = "[green]verified[/]" if verdict.verified else f"[red]NOT verified: {verdict.reason}[/]"
             console.print(f"\n[bold cyan]{granularity}[/] / {style}  {mark}")
             console.print(trace.cot or "(no CoT: answer only)", highlight=False, markup=False)
+    if hasattr(chosen, "rejection_rate"):  # a family file: what its constraints cost
+        console.print(f"\n{chosen.sampler} sampling; the constraints reject {chosen.rejection_rate:.1%} of draws",
+                      highlight=False)
 
 
 def _granularities(family: str) -> tuple[str, ...]:

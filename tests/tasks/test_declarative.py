@@ -26,6 +26,7 @@ SHIPPED = sorted(resource_dir("templates").joinpath("families").glob("*.yaml"))
 NAMES = [yaml.safe_load(p.read_text())["name"] for p in SHIPPED]
 ARITHMETIC_OPS = {"add", "sub", "mul", "div", "floordiv", "mod", "pow", "neg", "min", "max", "abs", "round",
                   "floor", "ceil", "value"}
+TEXT_OPS = {"if", "nth", "position", "text", "concat"}
 
 BOXES = {
     "name": "boxes_packed",
@@ -57,13 +58,7 @@ BOXES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _registry_restored():
-    """Families a test registers (a file it previews) do not leak into other tests' `tasks.names()`."""
-    saved = dict(tasks._REGISTRY)
-    yield
-    tasks._REGISTRY.clear()
-    tasks._REGISTRY.update(saved)
+pytestmark = pytest.mark.usefixtures("registry_restored")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -78,14 +73,17 @@ def test_shipped_family_verifies_every_problem(name):
     for index in range(1000):
         problem = family.build(0, name, index, {}, templates)
         assert problem.graph.complexity() == len(family.spec.steps)
-        assert set(problem.graph.atoms()) <= ARITHMETIC_OPS
+        assert set(problem.graph.atoms()) <= ARITHMETIC_OPS | TEXT_OPS
         for granularity in ("answer", "coarse", "fine"):
             verdict = verify_symbolic(render(problem, granularity, "steps"))
             assert verdict.verified, (problem.question, granularity, verdict.reason)
         if index < 40:
             step = structured_steps(problem, "fine")[-1]
-            last = list(re.finditer(r"\d+(?:\.\d+)?", step.claim))[-1]
-            wrong = f"{step.claim[:last.start()]}{float(last.group()) + 1:g}{step.claim[last.end():]}"
+            if family.spec.answer_type == "text":  # the stated value is a text: state another one
+                wrong = step.claim.replace(problem.answer, problem.answer + "ia")
+            else:
+                last = list(re.finditer(r"\d+(?:\.\d+)?", step.claim))[-1]
+                wrong = f"{step.claim[:last.start()]}{float(last.group()) + 1:g}{step.claim[last.end():]}"
             assert not family.check_step(problem.graph, wrong, step.nodes)[0], wrong
 
 
@@ -109,7 +107,7 @@ def test_recomputation_ignores_stated_outputs():
     assert not verify_symbolic(render(problem, "fine", "steps")).verified
 
 
-def test_family_in_a_tmp_dir_runs_end_to_end(tmp_path):
+def test_family_in_a_tmp_dir_runs_end_to_end(tmp_path, run_in_tmp):
     """Only in this test's dir: a family file, a pipeline naming it by relative path and a second one
     found through `families_dir`; `cotsynth run` in a real process, then `datasets.load_dataset`."""
     (tmp_path / "families").mkdir()
@@ -124,13 +122,7 @@ def test_family_in_a_tmp_dir_runs_end_to_end(tmp_path):
         "splits": {"strategy": "iid", "test_fraction": 0.2},
         "output": {"dir": str(tmp_path / "out"), "formats": ["sft", "prm"]},
     }
-    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(pipeline, sort_keys=False))
-    process = subprocess.run(
-        [sys.executable, "-m", "cotsynth.cli", "run", "pipeline.yaml", "--executor", "local"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
-    )
-    assert process.returncode == 0, process.stderr
-    data = datasets.load_dataset(str(tmp_path / "out"), cache_dir=str(tmp_path / "hf-cache"))
+    data = run_in_tmp(pipeline)
     rows = [r for split in data.values() for r in split]
     assert {r["task"] for r in rows} == {"boxes_packed", "boxes_again"}
     assert all(r["verified"] for r in rows)
@@ -165,7 +157,7 @@ ERRORS = [
     (lambda d: d["variables"].update(weight={"decimal": [0.5, 2.5], "place": 1}), "variables.weight.place: unknown option"),
     (lambda d: d["variables"].update(spare={"int": [0, "boxes"]}), "variables.spare.int: undefined variable 'boxes'"),
     (lambda d: d["variables"].update(who={"names": "aliens"}), "variables.who.names: unknown name list 'aliens'"),
-    (lambda d: d.update(answer_type="complex"), "answer_type: expected integer, rational or decimal(places)"),
+    (lambda d: d.update(answer_type="complex"), "answer_type: expected integer, rational, decimal(places) or text"),
     (lambda d: d.update(integer_steps=True) or d["steps"].update(box_weight="per_box * weight + 0.05"),
      "steps.box_weight: unsatisfiable"),
     (lambda d: d.update(answer="items"), "answer: 'items' is not a step"),
@@ -176,17 +168,8 @@ ERRORS = [
 
 
 @pytest.mark.parametrize(("mutate", "expected"), ERRORS, ids=[e[1].split(":")[0] + str(k) for k, e in enumerate(ERRORS)])
-def test_bad_family_file_exits_2_naming_the_key(tmp_path, mutate, expected):
-    document = copy.deepcopy(BOXES)
-    mutate(document)
-    path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
-    result = CliRunner().invoke(main, ["preview", str(path), "-n", "1"])
-    assert result.exit_code == 2, result.output
-    assert expected in result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert lines[0].startswith("error: "), lines
+def test_bad_family_file_exits_2_naming_the_key(preview_error, mutate, expected):
+    assert expected in preview_error(BOXES, mutate)
 
 
 def test_bad_family_in_a_pipeline_names_the_file_and_key(tmp_path, tiny_config, write_yaml):
@@ -239,6 +222,7 @@ def test_word_problems_pipeline_is_valid():
     from cotsynth.config import load_config
 
     config = load_config(resource_dir("pipelines") / "word_problems.yaml")
-    assert {t.family for t in config.tasks} == set(NAMES)
+    numeric = {n for n in NAMES if tasks.get(n).answer_type != "text"}  # the eight GSM-style families
+    assert {t.family for t in config.tasks} == numeric and len(numeric) == 8
     assert config.splits.strategy == "heldout_templates"
     assert Path(resource_dir("pipelines") / "word_problems.yaml").is_file()

@@ -25,7 +25,8 @@ HOSTILE = [
     "min()", "round(a, 100)", "abs(a, b)", "max(a, key=b)", "not", "a <", "1e999", "-1e999", "...",
 ]
 TOKENS = HOSTILE + ["a", "b", "c", "1", "2.5", "+", "-", "*", "/", "//", "%", "**", "(", ")", ",", "<", "==",
-                    "and", "or", "not", "min(", "max(", "abs(", "round(", "floor(", "ceil(", " ", "__", ".", "[", "]"]
+                    "and", "or", "not", "min(", "max(", "abs(", "round(", "floor(", "ceil(", " ", "__", ".", "[", "]",
+                    "'x'", "'a'", " if ", " else ", "text(", "nth(", "position("]
 
 hostile_text = st.one_of(
     st.sampled_from(HOSTILE),
@@ -88,7 +89,7 @@ class Spy:
 
 
 def _only_whitelisted(expr: Expr) -> bool:
-    return expr.kind in {"num", "name", "bin", "neg", "not", "call", "cmp", "bool"} and all(
+    return expr.kind in {"num", "str", "name", "bin", "neg", "not", "call", "cmp", "bool", "if"} and all(
         _only_whitelisted(a) for a in expr.args)
 
 

@@ -85,11 +85,9 @@ def plugin_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def registry_restored():
-    saved = dict(tasks._REGISTRY)
+def registry_restored(registry_restored):
+    """The registry as it was (tests/tasks/conftest.py), and the demo plugin's module forgotten."""
     yield
-    tasks._REGISTRY.clear()
-    tasks._REGISTRY.update(saved)
     sys.modules.pop("cotsynth_plugin_demo", None)
 
 

@@ -20,6 +20,7 @@ from jinja2 import TemplateSyntaxError, meta
 
 from cotsynth.templating import environment
 from cotsynth.tasks.declarative.expr import FUNCTIONS, Expr, ExprError, exact, parse
+from cotsynth.tasks.declarative.value_types import BOOL, NUMBER, TEXT, infer
 from cotsynth.tasks.declarative.sampler import KINDS, NAME_LISTS, Variable
 
 TOP_KEYS = ("name", "description", "variables", "constraints", "steps", "answer", "answer_type", "units",
@@ -27,6 +28,7 @@ TOP_KEYS = ("name", "description", "variables", "constraints", "steps", "answer"
 RESERVED = {*FUNCTIONS, "Fraction", "Decimal", "print", "math", "answer"}
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _DECIMAL_TYPE = re.compile(r"^decimal\((\d)\)$")
+ANSWER_TYPES = "integer, rational, decimal(places) or text"
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it: 10x faster, same result
 ENV = environment(autoescape=False, keep_trailing_newline=False)  # sandboxed: a family file is untrusted text
@@ -43,8 +45,9 @@ class FamilySpec:
     variables: dict[str, Variable]
     constraints: tuple[tuple[str, Expr], ...]  # (source, parsed)
     steps: dict[str, Expr]  # in program order
+    types: dict[str, str]  # every variable's and step's type: NUMBER or TEXT
     answer: str
-    answer_type: str  # integer | rational | decimal
+    answer_type: str  # integer | rational | decimal | text
     places: int  # decimal places of a `decimal(p)` answer
     units: dict[str, str]
     questions: tuple[tuple[str, str], ...]  # (id, jinja source)
@@ -80,20 +83,26 @@ def parse_spec(data: dict[str, Any]) -> FamilySpec:
     if not isinstance(name, str) or not re.match(r"^[a-z][a-z0-9_]*$", name):
         raise FamilyFileError(f"name: expected a lower-case identifier such as shopping_change, got {name!r}")
     variables = _variables(_mapping(data, "variables"))
-    steps = _steps(_mapping(data, "steps"), variables)
+    types = {n: NUMBER if v.numeric else TEXT for n, v in variables.items()}
+    steps = _steps(_mapping(data, "steps"), types)
     known = set(variables) | set(steps)
-    numbers = {n for n, v in variables.items() if v.numeric} | set(steps)
-    constraints = _constraints(data.get("constraints") or [], known, numbers)
+    constraints = _constraints(data.get("constraints") or [], types)
     answer = data["answer"]
     if answer not in steps:
         raise FamilyFileError(f"answer: {answer!r} is not a step; answer names the step whose value is the answer")
     answer_type, places = _answer_type(data.get("answer_type", "integer"))
+    if (answer_type == "text") != (types[answer] == TEXT):
+        raise FamilyFileError(f"answer_type: {answer_type} does not fit step {answer!r}, which is a {types[answer]}"
+                              + (" (text(x) writes a number as text)" if answer_type == "text" else
+                                 " (use answer_type: text)"))
     units = data.get("units") or {}
     if not isinstance(units, dict) or not all(isinstance(v, str) for v in units.values()):
         raise FamilyFileError("units: expected a mapping of step names to unit words")
     for key in units:
         if key not in steps:
             raise FamilyFileError(f"units.{key}: not a step")
+        if types[key] == TEXT:
+            raise FamilyFileError(f"units.{key}: a text step takes no unit (its wording ends in its value)")
     questions = _questions(data["questions"], known, name)
     step_text = data.get("step_text") or {}
     if not isinstance(step_text, dict):
@@ -111,7 +120,7 @@ def parse_spec(data: dict[str, Any]) -> FamilySpec:
     if isinstance(max_tries, bool) or not isinstance(max_tries, int) or not 1 <= max_tries <= 100_000:
         raise FamilyFileError(f"max_tries: expected an integer in [1, 100000], got {max_tries!r}")
     description = data.get("description", name)
-    return FamilySpec(name, str(description), variables, constraints, steps, answer, answer_type, places,
+    return FamilySpec(name, str(description), variables, constraints, steps, types, answer, answer_type, places,
                       dict(units), questions, dict(step_text), integer_steps, max_tries, data)
 
 
@@ -129,8 +138,9 @@ def _identifier(key: str, name: Any) -> str:
     return name
 
 
-def _expression(key: str, source: Any, known: set[str], numbers: set[str], later: set[str] = frozenset(),
-                self_name: str | None = None) -> Expr:
+def _expression(key: str, source: Any, types: dict[str, str], want: str | None = None,
+                later: set[str] = frozenset(), self_name: str | None = None) -> tuple[Expr, str]:
+    """The parsed expression and its type; `want` (NUMBER or BOOL) is the type the key needs."""
     try:
         expr = parse(source)
     except ExprError as err:
@@ -140,11 +150,21 @@ def _expression(key: str, source: Any, known: set[str], numbers: set[str], later
             raise FamilyFileError(f"{key}: cyclic reference: {used!r} uses itself")
         if used in later:
             raise FamilyFileError(f"{key}: forward reference to step {used!r}, which comes later")
-        if used not in known:
+        if used not in types:
             raise FamilyFileError(f"{key}: undefined variable {used!r}")
-        if used not in numbers:
-            raise FamilyFileError(f"{key}: {used!r} is text, not a number")
-    return expr
+    if want == NUMBER and expr.kind == "name" and types[expr.name] == TEXT:
+        raise FamilyFileError(f"{key}: {expr.name!r} is text, not a number")
+    try:
+        found = infer(expr, types)
+    except ExprError as err:
+        raise FamilyFileError(f"{key}: {err}") from None
+    if want == BOOL and found != BOOL:
+        raise FamilyFileError(f"{key}: {source!r} is not a condition (use < <= > >= == != and or not)")
+    if want != BOOL and found == BOOL:
+        raise FamilyFileError(f"{key}: a condition is not a number (conditions belong in constraints)")
+    if want == NUMBER and found == TEXT:
+        raise FamilyFileError(f"{key}: expected a number, got text")
+    return expr, found
 
 
 def _variables(raw: dict[str, Any]) -> dict[str, Variable]:
@@ -161,15 +181,15 @@ def _variables(raw: dict[str, Any]) -> dict[str, Variable]:
         extra = sorted(set(spec) - {kind, *_OPTIONS[kind]})
         if extra:
             raise FamilyFileError(f"{key}.{extra[0]}: unknown option for a {kind} variable")
-        numbers = {n for n, v in variables.items() if v.numeric}
-        variables[name] = _variable(key, name, kind, spec, set(variables), numbers)
+        types = {n: NUMBER if v.numeric else TEXT for n, v in variables.items()}
+        variables[name] = _variable(key, name, kind, spec, types)
     return variables
 
 
 _OPTIONS = {"names": (), "choice": (), "int": ("step",), "decimal": ("places",), "fraction": ("denominator",)}
 
 
-def _variable(key: str, name: str, kind: str, spec: dict[str, Any], known: set[str], numbers: set[str]) -> Variable:
+def _variable(key: str, name: str, kind: str, spec: dict[str, Any], types: dict[str, str]) -> Variable:
     value = spec[kind]
     if kind == "names":
         if value not in NAME_LISTS:
@@ -183,7 +203,7 @@ def _variable(key: str, name: str, kind: str, spec: dict[str, Any], known: set[s
         return Variable(name, kind, tuple(str(v) for v in value))
     if not isinstance(value, list) or len(value) != 2:
         raise FamilyFileError(f"{key}.{kind}: expected [low, high] (numbers or expressions over earlier variables)")
-    low, high = (_expression(f"{key}.{kind}", bound, known, numbers) for bound in value)
+    low, high = (_expression(f"{key}.{kind}", bound, types, NUMBER)[0] for bound in value)
     if kind == "int":
         step = spec.get("step", 1)
         if isinstance(step, bool) or not isinstance(step, int) or step < 1:
@@ -204,42 +224,33 @@ def _variable(key: str, name: str, kind: str, spec: dict[str, Any], known: set[s
     return Variable(name, kind, low=low, high=high, denominators=(denominators[0], denominators[1]))
 
 
-def _steps(raw: dict[str, Any], variables: dict[str, Variable]) -> dict[str, Expr]:
+def _steps(raw: dict[str, Any], types: dict[str, str]) -> dict[str, Expr]:
+    """The steps in order; each step's type joins `types`."""
     steps: dict[str, Expr] = {}
     order = list(raw)
-    numbers = {n for n, v in variables.items() if v.numeric}
     for position, (name, source) in enumerate(raw.items()):
         key = f"steps.{name}"
         _identifier(key, name)
-        if name in variables:
+        if name in types:
             raise FamilyFileError(f"{key}: {name!r} is already a variable")
-        expr = _expression(key, source, set(variables) | set(steps), numbers | set(steps),
-                           later=set(order[position + 1:]), self_name=name)
-        if expr.is_boolean:
-            raise FamilyFileError(f"{key}: a condition is not a number (conditions belong in constraints)")
-        steps[name] = expr
+        steps[name], types[name] = _expression(key, source, types, later=set(order[position + 1:]), self_name=name)
     return steps
 
 
-def _constraints(raw: Any, known: set[str], numbers: set[str]) -> tuple[tuple[str, Expr], ...]:
+def _constraints(raw: Any, types: dict[str, str]) -> tuple[tuple[str, Expr], ...]:
     if not isinstance(raw, list):
         raise FamilyFileError("constraints: expected a list of conditions")
-    parsed = []
-    for k, source in enumerate(raw):
-        expr = _expression(f"constraints[{k}]", source, known, numbers)
-        if not expr.is_boolean:
-            raise FamilyFileError(f"constraints[{k}]: {source!r} is not a condition (use < <= > >= == != and or not)")
-        parsed.append((str(source), expr))
-    return tuple(parsed)
+    return tuple((str(source), _expression(f"constraints[{k}]", source, types, BOOL)[0])
+                 for k, source in enumerate(raw))
 
 
 def _answer_type(value: Any) -> tuple[str, int]:
-    if value in ("integer", "rational"):
+    if value in ("integer", "rational", "text"):
         return value, 0
     match = _DECIMAL_TYPE.match(str(value))
     if match:
         return "decimal", int(match.group(1))
-    raise FamilyFileError(f"answer_type: expected integer, rational or decimal(places), got {value!r}")
+    raise FamilyFileError(f"answer_type: expected {ANSWER_TYPES}, got {value!r}")
 
 
 def _questions(raw: Any, known: set[str], family: str) -> tuple[tuple[str, str], ...]:
