@@ -291,9 +291,11 @@ def _semantic_problems(config: PipelineConfig) -> list[str]:
             problems.append(f"tasks[{i}].name: task key {spec.key!r} is used twice; give each task a distinct name")
         seen.add(spec.key)
         try:
-            resolve_knobs(family.knobs, spec.knobs)
+            resolved = resolve_knobs(family.knobs, spec.knobs)
         except KnobError as err:
             problems.append(f"tasks[{i}].knobs.{err}")
+        else:
+            problems.extend(f"tasks[{i}].knobs.{problem}" for problem in family.knob_problems(resolved, spec.count))
         if spec.templates is not None:
             known = {t.id for t in family.templates()}
             unknown = [t for t in spec.templates if t not in known and f"{family.name}/{t}" not in known]

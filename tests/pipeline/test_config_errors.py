@@ -26,6 +26,8 @@ def run_cli(*args: str):
         (lambda c: c["tasks"][0]["knobs"].update(steps=[6, 2]), "tasks[0].knobs.steps: range [6, 2] is inverted"),
         (lambda c: c["tasks"][0]["knobs"].update(digits=[0, 2]), "tasks[0].knobs.digits: must lie within"),
         (lambda c: c["tasks"][0]["knobs"].update(ops=["%"]), "tasks[0].knobs.ops: unknown value(s) ['%']"),
+        (lambda c: c["tasks"][0].update(family="rewrite", knobs={"alphabet": 2, "rules": 1, "rule_sets": 1000}, count=200),
+         "tasks[0].knobs.rule_sets: only 91 distinct rule sets of 1 rules over 2 letters exist"),
         (lambda c: c["traces"][0].update(granularity="huge"), "traces[0].granularity[0]: Input should be"),
         (lambda c: c["traces"][0].update(source="oracle"), "traces[0]"),
         (lambda c: c["splits"].update(test_fraction=1.5), "splits.test_fraction: Input should be less than 1"),

@@ -64,6 +64,11 @@ class TaskFamily:
         fact once, every rule set in turn) override this instead."""
         return self.generate(rng, knobs)
 
+    def knob_problems(self, knobs: dict[str, Any], count: int) -> list[str]:
+        """Settings the knobs' ranges allow but this family cannot serve for `count` problems, as
+        `knob: reason`; checked when the config loads so a run never fails midway."""
+        return []
+
     def recompute_answer(self, graph: StepGraph) -> str:
         """The answer recomputed from the graph alone, independently of how `generate` got it."""
         raise NotImplementedError

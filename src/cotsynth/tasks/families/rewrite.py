@@ -43,23 +43,31 @@ def rule_set(rule_seed: int, alphabet: int, rules: int, index: int) -> tuple[Rul
     return tuple(found)
 
 
-_DISTINCT: dict[tuple[int, int, int], tuple[list, set, list]] = {}  # family -> (sets, seen, [next index])
+_DISTINCT: dict[tuple[int, int, int], tuple[list, set, list]] = {}  # family -> (sets, seen, [next index, last new])
+
+
+_EXHAUSTED_AFTER = 5_000  # draws in a row without a new rule set: the alphabet has no more
+
+
+class RuleSetsExhausted(ValueError):
+    """More distinct rule sets asked than (rule_seed, alphabet, rules) can make."""
 
 
 def distinct_rule_set(rule_seed: int, alphabet: int, rules: int, number: int) -> tuple[Rule, ...]:
     """Rule set `number` of the family's list of rule sets that differ in content (rule_set indices 0, 1,
-    ... with repeats skipped; grown as far as asked and kept per process); a ValueError if the
-    alphabet cannot make that many."""
-    found, seen, cursor = _DISTINCT.setdefault((rule_seed, alphabet, rules), ([], set(), [0]))
+    ... with repeats skipped; grown as far as asked and kept per process); RuleSetsExhausted when
+    the alphabet cannot make that many."""
+    found, seen, cursor = _DISTINCT.setdefault((rule_seed, alphabet, rules), ([], set(), [0, 0]))
     while len(found) <= number:
-        if cursor[0] >= 50 * (number + 1) + 1000:
-            raise ValueError(f"rewrite: only {len(found)} distinct rule sets of {rules} rules over {alphabet} letters "
-                             f"were found; rule set {number} was asked (rule_offset + rule_sets too large)")
+        if cursor[0] - cursor[1] >= _EXHAUSTED_AFTER:
+            raise RuleSetsExhausted(f"only {len(found)} distinct rule sets of {rules} rules over {alphabet} letters "
+                                    f"exist (rule_seed {rule_seed}); rule set {number} was asked")
         candidate = rule_set(rule_seed, alphabet, rules, cursor[0])
         cursor[0] += 1
         if candidate not in seen:
             seen.add(candidate)
             found.append(candidate)
+            cursor[1] = cursor[0]
     return found[number]
 
 
@@ -140,6 +148,18 @@ class Rewrite(TaskFamily):
         "domain": Choice("how the rules are worded: formal `ab -> c`, natural language, or code-like",
                          DOMAINS, DOMAINS),
     }
+
+    def knob_problems(self, knobs: dict[str, Any], count: int) -> list[str]:
+        """Every (rule_seed end, alphabet, rules) the ranges allow must make the rule sets asked."""
+        last = knobs["rule_offset"][1] + min(knobs["rule_sets"][1], count) - 1
+        for seed in sorted(set(knobs["rule_seed"])):
+            for alphabet in range(knobs["alphabet"][0], knobs["alphabet"][1] + 1):
+                for rules in range(knobs["rules"][0], knobs["rules"][1] + 1):
+                    try:
+                        distinct_rule_set(seed, alphabet, rules, last)
+                    except RuleSetsExhausted as err:
+                        return [f"rule_sets: {err} (rule_offset + rule_sets, or count, too large for the alphabet)"]
+        return []
 
     def generate(self, rng: random.Random, knobs: dict[str, Any]) -> Generated:
         return self.generate_at(rng, knobs, None)
