@@ -7,7 +7,6 @@ import contextlib
 import functools
 import os
 import signal
-import threading
 
 import pyarrow as pa
 
@@ -86,25 +85,3 @@ def test_map_builds_the_function_once_per_worker_and_runs_after(ray_session):
             executor.shutdown()
         workers = 1 if executor.name == "local" else 2
         assert sorted(results) == [("after", 100 * workers + i) for i in items]
-
-
-def test_local_imap_runs_a_list_while_the_caller_works_and_draws_an_iterator_lazily():
-    started = threading.Event()
-
-    def double(x):
-        started.set()
-        return 2 * x
-
-    results = LocalExecutor().imap(double, [(1,), (2,), (3,)])
-    assert started.wait(timeout=60)  # ran before any result was asked for
-    assert list(results) == [2, 4, 6]
-    drawn = []
-
-    def items():
-        for x in (1, 2):
-            drawn.append(x)
-            yield (x,)
-
-    lazy = LocalExecutor().imap(double, items())
-    assert drawn == []
-    assert next(lazy) == 2 and drawn == [1]

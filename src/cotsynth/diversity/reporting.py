@@ -263,11 +263,10 @@ class DiversityReport:
         out["difficulty"] = self._difficulty(problems, codes)
         if out_dir is not None:
             out["plots"] = self._plots(Path(out_dir), out, comp_vocab, comp_counts)
-        # The embedding Vendi runs here, in the caller's process, once the other jobs are done: a float32
-        # model's output may follow the thread count, which differs on a Ray actor (one thread) and
-        # while a job elsewhere in this process holds BLAS to one thread.
-        portable = {k: next(self._scores) for k, (_, _, metric, _) in enumerate(self._jobs) if metric != "embedding"}
-        scores = [portable[k] if k in portable else sample_score(metric, texts) for k, (_, _, metric, texts) in enumerate(self._jobs)]
+        # The embedding Vendi runs here, in the caller's process, while the other jobs run: a float32
+        # model's output may follow the thread count, which differs on a Ray actor (one thread).
+        here = {k: sample_score(metric, texts) for k, (_, _, metric, texts) in enumerate(self._jobs) if metric == "embedding"}
+        scores = [here[k] if k in here else next(self._scores) for k in range(len(self._jobs))]
         out["vendi"], out["self_bleu"] = self._sample_results(self._jobs, scores)
         return json.loads(json.dumps(out))
 

@@ -44,17 +44,7 @@ class LocalExecutor:
             yield after(result) if after else result
 
     def imap(self, fn: Callable, items: Iterable[tuple]) -> Iterator[Any]:
-        """fn(*args) in order. A list (in memory already: the report's sample metrics) runs on one
-        background thread from now on, so the caller works meanwhile, as on Ray's workers (their
-        eigensolves and sparse products leave the GIL); an iterator is drawn only as results are taken."""
-        if not isinstance(items, (list, tuple)):
-            return (fn(*args) for args in items)
-        from concurrent.futures import ThreadPoolExecutor
-
-        pool = ThreadPoolExecutor(1, thread_name_prefix="cotsynth-imap")
-        futures = [pool.submit(fn, *args) for args in items]
-        pool.shutdown(wait=False)  # the submitted calls still run; the thread ends after the last
-        return (future.result() for future in futures)
+        return (fn(*args) for args in items)
 
     def worker_counts(self) -> dict[str, float]:
         """Nothing: the workers are this process, whose counts the caller reads itself."""
