@@ -55,10 +55,10 @@ class RunDisplay:
             self.live.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, *exc: object) -> None:
         if self.live:
             self.live.stop()
-        elif self.latest:
+        elif self.latest and kind is None:  # the last figures, unless the run failed (its error says why)
             self._log()
 
     def update(self, counts: dict[str, float]) -> None:
