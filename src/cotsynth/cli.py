@@ -14,7 +14,6 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from cotsynth import tasks
@@ -60,41 +59,19 @@ def run(pipeline, out_dir, executor, ray_address, workers, limit, resume, overwr
     if executor == "local" and workers not in (None, 1):
         fail("--workers: the local executor runs in this process; use --executor ray for more workers")
     from cotsynth.pipeline.outdir import WORK, OutputDirError
-    from cotsynth.pipeline.run import RunOptions, effective_counts, run_pipeline
+    from cotsynth.pipeline.run import RunOptions, run_pipeline
+    from cotsynth.run_display import RunDisplay
     from cotsynth.splits import SplitError
 
     options = RunOptions(Path(config.output.dir), executor, workers, ray_address, limit, resume, overwrite)
-    total = sum(effective_counts(config, limit))
     started = time.perf_counter()
-    teacher_samples = sum(t.samples for t in config.traces if t.source == "teacher")
-    counts = effective_counts(config, limit)
-    requests = teacher_samples * sum(n for n, spec in zip(counts, config.tasks) if spec.traces is None)
-    columns = []
-    if requests:
-        from cotsynth.teacher.progress import LIVE, RequestsColumn
-
-        columns = [RequestsColumn(requests)]
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("problems"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        *columns,
-        console=err_console,
-        transient=True,
-    )
-
-    def on_unit(result) -> None:
-        progress.advance(bar, result.stats["problems"])
-        if requests and executor == "ray":
-            LIVE.add_unit(result.stats)  # the local executor counts live, in this process
-
-    with progress:
-        bar = progress.add_task(f"{config.name} ({executor})", total=total)
+    try:
+        display = RunDisplay(err_console, f"{config.name} ({executor})")
+    except ValueError as err:
+        fail(str(err))
+    with display:
         try:
-            manifest = run_pipeline(config, options, on_unit=on_unit)
+            manifest = run_pipeline(config, options, on_progress=display.update)
         except OutputDirError as err:
             fail(str(err))
         except SplitError as err:
@@ -136,6 +113,8 @@ def _summary(manifest: dict, out_dir: Path, seconds: float) -> None:
         f"dedup dropped {counts['dedup']['dropped_problems']} problems, "
         f"{seconds:.1f} s ({manifest['run']['executor']}, {manifest['run']['workers']} workers)"
     )
+    for reason, n in sorted(counts.get("drop_reasons", {}).items(), key=lambda x: -x[1]):
+        console.print(f"  dropped {n}: {reason}", highlight=False)
     console.print(f"output: {out_dir.resolve()}  (load with datasets.load_dataset({str(out_dir)!r}))")
 
 

@@ -1,7 +1,7 @@
 """Diversity: deduplication, metrics and report, and diversity-aware selection of problems.
 
-Heavy dependencies (matplotlib, sentence-transformers/torch) are imported lazily, only when a plot
-is drawn or an embedding computed.
+Heavy dependencies (Pillow, sentence-transformers/torch) are imported lazily, only when a plot is
+drawn or an embedding computed.
 """
 
 from cotsynth.diversity.config import DiversityConfig, SelectConfig

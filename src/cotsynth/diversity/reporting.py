@@ -398,7 +398,7 @@ def sample_score(metric: str, texts: list[str]) -> float:
     if metric == "exact":
         return exact_vendi(exact_features(texts))
     if metric == "bleu":
-        return self_bleu(tokenize(texts).to_pylist())
+        return self_bleu(tokenize(texts))
     if metric == "embedding":
         return dual_vendi(embed(texts))
     raise ValueError(f"unknown sample metric {metric!r}")

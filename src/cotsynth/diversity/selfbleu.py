@@ -1,56 +1,71 @@
 """Self-BLEU: mean BLEU-4 of each text against all the others as references (higher = more alike).
 
 The clipped count of an n-gram against "all other texts" only needs its largest and second-largest
-count across texts, so one pass over n-gram counts replaces the quadratic loop; the report still
-runs it on a fixed-size sample, as the score is defined on a set.
+count across texts, so one pass over n-gram counts replaces the quadratic loop (vectorized over
+n-gram hashes); the report still runs it on a fixed-size sample, as the score is defined on a set.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 
 import numpy as np
+import pyarrow as pa
+
+from cotsynth.diversity.text import ngram_hashes, token_hashes
 
 MAX_ORDER = 4
 
 
-def self_bleu(token_lists: list[list[str]]) -> float:
+def self_bleu(tokens: pa.ListArray | list[list[str]]) -> float:
     """Smoothed (epsilon 0.1) BLEU-4 with the closest-length brevity penalty, averaged over texts."""
-    if len(token_lists) < 2:
+    if len(tokens) < 2:
         return 0.0
-    counts = [
-        [Counter(tuple(t[k : k + n]) for k in range(len(t) - n + 1)) for n in range(1, MAX_ORDER + 1)]
-        for t in token_lists
-    ]
-    best: list[dict] = []  # per order: gram -> (max count, its text, second count)
-    for n in range(MAX_ORDER):
-        top: dict = {}
-        for doc, per_order in enumerate(counts):
-            for gram, c in per_order[n].items():
-                m1, d1, m2 = top.get(gram, (0, -1, 0))
-                top[gram] = (c, doc, m1) if c > m1 else (m1, d1, max(m2, c))
-        best.append(top)
-    lengths = np.array([len(t) for t in token_lists])
+    if not isinstance(tokens, pa.ListArray):
+        tokens = pa.array(tokens, pa.list_(pa.string()))
+    offsets, hashes = token_hashes(tokens)
+    lengths = np.diff(offsets)
+    clipped, totals = _clipped_counts(offsets, hashes, len(lengths))
     order = np.argsort(lengths, kind="stable")
     sorted_lengths = lengths[order]
     scores = []
-    for doc, per_order in enumerate(counts):
-        length = len(token_lists[doc])
+    for doc, length in enumerate(lengths.tolist()):
         if length == 0:
             continue
         log_p = 0.0
-        for n in range(MAX_ORDER):
-            total = sum(per_order[n].values())
-            clipped = 0
-            for gram, c in per_order[n].items():
-                m1, d1, m2 = best[n][gram]
-                clipped += min(c, m2 if d1 == doc else m1)
-            log_p += math.log((clipped if clipped else 0.1) / total) if total else math.log(0.1)
+        for clip, total in zip(clipped[doc], totals[doc]):
+            log_p += math.log((clip if clip else 0.1) / total) if total else math.log(0.1)
         ref = _closest_other_length(sorted_lengths, order, doc, length)
         bp = 1.0 if length > ref else math.exp(1 - ref / length)
         scores.append(bp * math.exp(log_p / MAX_ORDER))
     return float(np.mean(scores)) if scores else 0.0
+
+
+def _clipped_counts(offsets: np.ndarray, hashes: np.ndarray, docs: int) -> tuple[list[list[int]], list[list[int]]]:
+    """Per document and order: its n-grams' counts clipped by the largest count of the same n-gram in
+    any other document, summed; and its n-gram total. An n-gram is its 64-bit hash (`ngram_hashes`)."""
+    clipped = np.zeros((MAX_ORDER, docs), np.int64)
+    totals = np.zeros((MAX_ORDER, docs), np.int64)
+    for n in range(1, MAX_ORDER + 1):
+        doc, gram = ngram_hashes(offsets, hashes, n, pad_short=False)
+        if not len(doc):
+            continue
+        totals[n - 1] = np.bincount(doc, minlength=docs)
+        order = np.lexsort((doc, gram))
+        doc, gram = doc[order], gram[order]
+        starts = np.flatnonzero(np.r_[True, (gram[1:] != gram[:-1]) | (doc[1:] != doc[:-1])])
+        counts = np.diff(np.r_[starts, len(gram)])
+        doc, gram = doc[starts], gram[starts]
+        order = np.lexsort((doc, -counts, gram))  # per n-gram: the largest count first, the first document on ties
+        doc, gram, counts = doc[order], gram[order], counts[order]
+        first = np.r_[True, gram[1:] != gram[:-1]]
+        heads = np.flatnonzero(first)
+        group = np.cumsum(first) - 1
+        has_second = np.r_[heads[1:], len(gram)] - heads > 1
+        second = np.where(has_second, counts[np.minimum(heads + 1, len(gram) - 1)], 0)
+        best = np.where(doc == doc[heads][group], second[group], counts[heads][group])
+        clipped[n - 1] = np.bincount(doc, weights=np.minimum(counts, best), minlength=docs).astype(np.int64)
+    return clipped.T.tolist(), totals.T.tolist()
 
 
 def _closest_other_length(sorted_lengths: np.ndarray, order: np.ndarray, doc: int, length: int) -> int:

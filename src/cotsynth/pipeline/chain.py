@@ -3,7 +3,8 @@
 A step is a small object with a `name` (its timing key), its `needs` (what a worker running it must
 have) and `run(work)`, which reads and extends the unit's `UnitWork`; an async step's `run` is a
 coroutine, run on the I/O event loop. `StepChain` runs the configured steps in order and times each
-one: no step times itself, and none knows which executor runs it. The chain's `UnitResult` (Arrow
+one, and reports the unit's progress after each (`core.progress`, which the executor forwards): no
+step times itself, and none knows which executor runs it. The chain's `UnitResult` (Arrow
 tables and plain stats) is the only thing that crosses a process or node boundary.
 """
 
@@ -17,6 +18,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
+from cotsynth.core import progress
 from cotsynth.core.loop import run_loop
 from cotsynth.pipeline.units import WorkUnit
 from cotsynth.tasks.base import Problem
@@ -89,13 +91,18 @@ class StepChain:
         work = UnitWork(unit)
         timings: Counter[str] = Counter()  # CPU seconds of this process per step
         wall: Counter[str] = Counter()  # and wall seconds: they differ for a step that waits (a teacher)
-        for step in self.steps:
+        size, reported = unit.stop - unit.start, 0
+        for k, step in enumerate(self.steps, 1):
             started, cpu = time.perf_counter(), time.process_time()
             outcome = step.run(work)
             if step.needs.is_async:
                 run_loop(outcome)
             timings[step.name] += time.process_time() - cpu
             wall[step.name] += time.perf_counter() - started
+            done = size * k // len(self.steps)  # the unit's problems, in shares of its steps
+            progress.add("units.problems", done - reported)
+            reported = done
+        progress.add("units.done")
         stats: dict[str, Any] = dict(work.stats) | work.extra_stats
         stats |= {"drops": work.drops, "seconds": dict(timings), "wall_seconds": dict(wall)}
         return UnitResult(unit, work.tables, stats)

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from cotsynth.config import PipelineConfig
 from cotsynth.diversity import dedup, select
+from cotsynth.pipeline.progress import stage_done
 from cotsynth.splits import assign, leakage
 from cotsynth.splits.compounds import definition as compound_definition
 
@@ -58,15 +59,19 @@ def settle_problems(
 
     dedup_reasons = dedup(problems, config.diversity, signatures_here(rows))
     problems, rows = drop(problems, rows, dedup_reasons, "dedup")
+    stage_done("dedup")
     after_dedup = problems.num_rows
     split_info = {"compounds": compound_definition(config.splits.compounds.max_size)}
     splits = assign(problems, config.splits, config.seed, split_info)
+    stage_done("splits")
     settled = leakage(problems, splits, config.splits, config.diversity.threshold, signatures_here(rows))
     problems, rows = drop(problems, rows, settled["reasons"], "leakage")
     splits = [s for s in settled["splits"] if s is not None]
+    stage_done("leakage")
     chosen = select(problems, splits, config.diversity, config.seed, signatures_here(rows))
     problems, rows = drop(problems, rows, [None if keep else "not_selected" for keep in chosen], "select")
     splits = [s for s, keep in zip(splits, chosen) if keep]
+    stage_done("select")
     counts = {
         "dedup": {"kept_problems": after_dedup, "dropped_problems": generated - after_dedup},
         "leakage": {"moved": settled["moved"], "dropped": settled["dropped"], "policy": settled["policy"],

@@ -9,6 +9,9 @@ runs a pure function over argument tuples, results in order. `local` runs both i
 call, embedded on this machine by default or joined to a cluster (`--ray-address` / `RAY_ADDRESS`).
 What `make` closes over (the validated config) is shipped to the object store once and built once
 per actor. The results are the same whichever executor runs them.
+
+Progress: `counts()` (given to the executor) reads a worker's live counts; `worker_counts()` sums
+those of the workers that are not this process (on Ray, through `progress_board.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+
+from cotsynth.pipeline.progress_board import Counts, ProgressBoard, Sender
 
 UNITS_IN_FLIGHT = 2  # per Ray actor: the next call is queued while one runs
 
@@ -41,6 +46,10 @@ class LocalExecutor:
     def imap(self, fn: Callable, items: Iterable[tuple]) -> Iterator[Any]:
         return (fn(*args) for args in items)
 
+    def worker_counts(self) -> dict[str, float]:
+        """Nothing: the workers are this process, whose counts the caller reads itself."""
+        return {}
+
     def shutdown(self) -> None:
         """Nothing to release: the stages ran in this process."""
 
@@ -50,11 +59,12 @@ class LocalExecutor:
 
 class PoolWorker:
     """The Ray actor: runs a map's per-item function (built once per map, rebuilt after a restart)
-    and the pure `imap` calls."""
+    and the pure `imap` calls; its progress counts go to the board."""
 
-    def __init__(self) -> None:
+    def __init__(self, index: int = 0, board: str | None = None, counts: Counts | None = None, every: float = 0.5) -> None:
         self.key: int | None = None
         self.fn: Callable | None = None
+        self.sender = Sender(index, board, counts, every)
 
     def process(self, key: int, make_ref: list, workers: int, item: Any, after: Callable | None, driver_node: str) -> tuple[bool, Any]:
         """(whether `after` ran here, the result): on the driver's node `after` runs here, so the
@@ -65,6 +75,7 @@ class PoolWorker:
             self.fn = ray.get(make_ref[0])(workers)  # the ref sits in a list: fetched only here, once
             self.key = key
         result = self.fn(item)
+        self.sender.send()  # the item's final counts, before its result
         if after is not None and ray.get_runtime_context().get_node_id() == driver_node:
             return True, after(result)
         return False, result
@@ -81,11 +92,13 @@ def resolve_ray_address(address: str | None) -> str:
 class RayExecutor:
     name = "ray"
 
-    def __init__(self, workers: int | None = None, address: str | None = None):
+    def __init__(self, workers: int | None = None, address: str | None = None, counts: Counts | None = None, every: float = 0.5):
         self.address = resolve_ray_address(address)
         self.workers = workers or 0
         self.started_ray = False
         self.actors: list = []
+        self.counts, self.every = counts, every
+        self.board: Any = None
         self.maps = 0  # one key per map call: actors rebuild their function when it changes
 
     def _init(self) -> None:
@@ -112,9 +125,20 @@ class RayExecutor:
             import ray
 
             self._init()
+            name = f"cotsynth-progress-{os.getpid()}-{id(self)}" if self.counts is not None else None
+            self.board = name and ray.remote(ProgressBoard).options(num_cpus=0, name=name).remote()
             worker = ray.remote(PoolWorker).options(num_cpus=num_cpus, max_restarts=-1, max_task_retries=-1)
-            self.actors = [worker.remote() for _ in range(self.workers)]
+            self.actors = [worker.remote(k, name, self.counts, self.every) for k in range(self.workers)]
         return self.actors
+
+    def worker_counts(self) -> dict[str, float]:
+        """The actors' latest counts, summed ({} before the pool starts, or once it is gone)."""
+        import ray
+
+        try:
+            return {} if self.board is None else ray.get(self.board.total.remote(), timeout=10)
+        except Exception:  # the pool shut down meanwhile: no figures this time
+            return {}
 
     def map(self, make: Make, items: list, cpus: float = 1, after: Callable | None = None) -> Iterator[Any]:
         """A pool of actors fed from a queue, a few items in flight each so none waits between items.
@@ -195,9 +219,9 @@ class RayExecutor:
         if self.actors:
             import ray
 
-            for actor in self.actors:
+            for actor in [*self.actors, *([self.board] if self.board is not None else [])]:
                 ray.kill(actor)
-            self.actors = []
+            self.actors, self.board = [], None
         if self.started_ray:
             import ray
 
@@ -208,9 +232,9 @@ class RayExecutor:
         return {"executor": self.name, "workers": self.workers, "ray_address": self.address}
 
 
-def make_executor(name: str, workers: int | None = None, ray_address: str | None = None):
+def make_executor(name: str, workers: int | None = None, ray_address: str | None = None, counts: Counts | None = None, every=0.5):
     if name == "local":
         return LocalExecutor(workers)
     if name == "ray":
-        return RayExecutor(workers, ray_address)
+        return RayExecutor(workers, ray_address, counts, every)
     raise ValueError(f"unknown executor {name!r}: use ray or local")

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cotsynth.config import PipelineConfig
+from cotsynth.core import progress
 from cotsynth.diversity import DiversityReport
 from cotsynth.diversity.reporting import report_part
 from cotsynth.output.shards import write_text_atomic
@@ -60,6 +61,22 @@ def coarse_overlap(problems: pa.Table) -> dict[str, Any]:
             "coarse_equals_fine_share": round(float(same.mean()), 4) if len(same) else 0.0}
 
 
+def counted(imap: Callable) -> Callable:
+    """`imap` whose results count as report jobs as they are taken (a list's calls add to the total)."""
+
+    def run(fn: Callable, items: Any) -> Iterator[Any]:
+        if isinstance(items, (list, tuple)):
+            progress.add("report.total", len(items))
+        return (_tick(result) for result in imap(fn, items))
+
+    return run
+
+
+def _tick(result: Any) -> Any:
+    progress.add("report.done")
+    return result
+
+
 def build_report(
     config: PipelineConfig,
     parts: Parts,
@@ -70,6 +87,8 @@ def build_report(
     write: Callable[[], Any],
 ) -> tuple[dict[str, Any], Any]:
     """The report, written to `report.json`, and what `write()` returned (run while the metrics run)."""
+    progress.put("report.total", 1 + sum(bool((split_code[parts.rows(k)] >= 0).any()) for k in range(len(parts.units))))
+    imap = counted(imap)
     diversity = DiversityReport(config.diversity, config.seed)
     diversity.add_dedup(settled.dedup_reasons)
     diversity.add_problems(settled.problems, settled.splits)
@@ -80,6 +99,7 @@ def build_report(
     written = write()
     out_dir: Path = parts.out_dir
     report = diversity.finish(out_dir)
+    progress.add("report.done")  # the figures and plots
     extra = split_columns(settled.problems, config.splits, config.seed, config.diversity.threshold,
                           lambda r: parts.signatures(settled.rows[r]))
     if extra is not None:  # one split column per further mcd target

@@ -34,11 +34,13 @@ from cotsynth.pipeline.executors import make_executor
 from cotsynth.pipeline.manifest import build_manifest
 from cotsynth.pipeline.outdir import DATA, DROPS, clear_derived, finish, finished_manifest, prepare_output_dir
 from cotsynth.pipeline.parts import Parts, mark_done, part_path, save_tables
+from cotsynth.pipeline.progress import EVERY, Watcher, plan, stage_done
 from cotsynth.pipeline.report import build_report
 from cotsynth.pipeline.steps import build_chain, build_steps
 from cotsynth.pipeline.chain import combined_needs
 from cotsynth.pipeline.units import WorkUnit, plan_units
 from cotsynth.pipeline.writer import split_counts, write_shards
+from cotsynth.core import progress
 from cotsynth.schema import dumps
 from cotsynth.sources.tasks import task_counts
 
@@ -52,6 +54,7 @@ class RunOptions:
     limit: int | None = None
     resume: bool = False
     overwrite: bool = False
+    progress_seconds: float = EVERY  # how often the progress counts are polled (and sent by Ray workers)
 
 
 def effective_counts(config: PipelineConfig, limit: int | None) -> list[int]:
@@ -74,21 +77,28 @@ def with_absolute_paths(config: PipelineConfig) -> PipelineConfig:
 
 
 def run_pipeline(
-    config: PipelineConfig, options: RunOptions, on_unit: Callable[[UnitResult], None] | None = None
+    config: PipelineConfig,
+    options: RunOptions,
+    on_unit: Callable[[UnitResult], None] | None = None,
+    on_progress: Callable[[dict[str, float]], None] | None = None,
 ) -> dict[str, Any]:
-    """Run a validated config into `options.out_dir`; returns the manifest written there."""
+    """Run a validated config into `options.out_dir`; returns the manifest written there.
+    `on_progress(counts)` gets the phases' counts (`pipeline/progress.py`) every `progress_seconds`."""
     started = time.perf_counter()
     out_dir = options.out_dir
     identity = run_hash(config, options.limit)
     if options.resume and (done := finished_manifest(out_dir, identity)) is not None:
         return done
-    executor = make_executor(options.executor, options.workers, options.ray_address)
+    counts = progress.snapshot if on_progress else None
+    executor = make_executor(options.executor, options.workers, options.ray_address, counts, options.progress_seconds)
     prepare_output_dir(out_dir, identity, options.resume, options.overwrite)
 
     units = plan_units(effective_counts(config, options.limit))
     pending = [u for u in units if not part_path(out_dir, u, "stats.json").exists()]
     shipped = with_absolute_paths(config)
     needs = combined_needs(build_steps(shipped))  # steps build their heavy parts on first use: cheap here
+    plan(config, pending)
+    watcher = Watcher(executor.worker_counts, on_progress, options.progress_seconds) if on_progress else None
     map_started = time.perf_counter()
     try:
         make = functools.partial(build_chain, shipped)
@@ -100,6 +110,8 @@ def run_pipeline(
         finalize_started = time.perf_counter()
         manifest, report = _finalize(config, out_dir, units, executor.imap)
     finally:
+        if watcher:
+            watcher.stop()
         executor.shutdown()
     manifest.update(
         run_hash=identity,
@@ -123,11 +135,14 @@ def _finalize(
     parts = Parts(out_dir, units)
     rows = parts.row_counts([DATA, *config.output.formats])
     # Not bound here: inside settle_problems a filtered table replaces the input instead of joining it.
-    settled = settle_problems(config, parts.compact_problems(), parts.signatures)
+    compact = parts.compact_problems()
+    stage_done("read")
+    settled = settle_problems(config, compact, parts.signatures)
     drops.extend(settled.drops)
     split_code = np.full(len(rows[DATA]), -1, np.int8)
     split_code[settled.rows] = split_codes(settled.splits)
     counts = split_counts(split_code, rows)
+    progress.put("write.total", sum(n for c in counts.values() for name, n in c.items() if name in rows))
     write = functools.partial(write_shards, parts, split_code, rows, counts, config.output.shard_rows)
     report, files = build_report(config, parts, settled, split_code, rows[DATA], imap, write)
     write_text_atomic(out_dir / DROPS, "".join(dumps(d) + "\n" for d in drops))

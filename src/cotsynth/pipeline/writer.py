@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cotsynth.core import progress
 from cotsynth.core.vocabulary import SPLITS
 from cotsynth.output.shards import ShardWriter
 from cotsynth.output.views import VIEWS
@@ -90,6 +91,7 @@ def write_shards(
                     chosen = VIEWS[name].place(chosen, split, placed[name, split])
                     placed[name, split] += chosen.num_rows
                 writers[name, split].write(chosen)
+                progress.add("write.done", chosen.num_rows)
     files: dict[str, list[str]] = {}
     for (name, _split), writer in writers.items():
         files.setdefault(name, []).extend(str(p.relative_to(out_dir)) for p in writer.close())

@@ -1,7 +1,7 @@
 """`cotsynth probe`: train a tiny transformer on an output's rows, on CPU, to see what the data teaches.
 
-torch comes with the `probe` extra (`pip install "cotsynth[probe]"`); importing this package does not
-need it, the training modules do.
+torch and matplotlib come with the `probe` extra (`pip install "cotsynth[probe]"`); importing this package does not
+need them, the training and plotting modules do.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ INSTALL = 'pip install "cotsynth[probe]"'
 
 def available() -> bool:
     try:
+        import matplotlib  # noqa: F401
         import torch  # noqa: F401
     except ImportError:
         return False

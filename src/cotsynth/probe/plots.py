@@ -6,7 +6,15 @@ from pathlib import Path
 
 import numpy as np
 
-from cotsynth.diversity.plots import _pyplot
+
+def _pyplot():
+    """pyplot on the Agg backend (no display needed), imported only when the probe draws."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def accuracy_plot(path: Path, results: dict[str, dict]) -> Path:

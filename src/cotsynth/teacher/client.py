@@ -144,6 +144,7 @@ class TeacherClient:
         for attempt in range(self.policy.max_retries + 1):
             if failure is not None:
                 self.stats.retries += 1
+                LIVE.retries += 1
                 await asyncio.sleep(self.policy.delay(attempt, failure, self._rng))
             if self._rpm:
                 await self._rpm.wait()

@@ -1,50 +1,27 @@
-"""Teacher request progress: live counters of this process and the column the CLI shows them in.
-
-The local executor updates the counters as requests complete; under Ray the requests run in actors,
-so the driver adds each finished unit's counts instead (`add_unit`). Rich redraws the column on its
-own refresh thread, so the figures move between units too.
-"""
+"""Teacher request progress: the client's live counters (done, in flight, retries, failed, cached),
+kept in this process's progress tally (`core.progress`) under `teacher.<name>`, so the run's display
+shows them as they change wherever the client runs."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-from typing import Any
+from cotsynth.core import progress
 
-from rich.progress import ProgressColumn, Task
-from rich.text import Text
+FIELDS = ("done", "in_flight", "retries", "failed", "cached")
 
 
-@dataclass
 class Live:
-    done: int = 0
-    in_flight: int = 0
-    failed: int = 0
-    cached: int = 0
-    started: float = field(default_factory=time.monotonic)
+    """`LIVE.done += 1`: attribute reads and writes go to the tally (one event loop per process
+    updates them, so read-then-write needs no lock of its own)."""
 
-    def add_unit(self, stats: dict[str, Any]) -> None:
-        for teacher in stats.get("teacher", []):
-            self.done += teacher["samples"]["requested"]
-            self.failed += teacher["samples"]["failed"]
-            self.cached += teacher["client"]["cache_hits"]
+    def __getattr__(self, name: str) -> float:
+        if name not in FIELDS:
+            raise AttributeError(name)
+        return progress.get(f"teacher.{name}")
+
+    def __setattr__(self, name: str, value: float) -> None:
+        if name not in FIELDS:
+            raise AttributeError(name)
+        progress.put(f"teacher.{name}", value)
 
 
 LIVE = Live()
-
-
-class RequestsColumn(ProgressColumn):
-    """`requests 812/4000 (64 in flight, 3 failed, 120 cached) 95.2/s ETA 0:00:33`."""
-
-    def __init__(self, total: int):
-        super().__init__()
-        self.total = total
-
-    def render(self, task: Task) -> Text:
-        if not self.total:
-            return Text("")
-        live = LIVE
-        rate = live.done / max(1e-9, time.monotonic() - live.started)
-        eta = "?" if rate <= 0 else time.strftime("%H:%M:%S", time.gmtime((self.total - live.done) / rate))
-        return Text(f"requests {live.done}/{self.total} ({live.in_flight} in flight, {live.failed} failed, "
-                    f"{live.cached} cached) {rate:.1f}/s ETA {eta}", style="cyan")

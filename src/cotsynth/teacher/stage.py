@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cotsynth.config import PipelineConfig, TeacherTraces
+from cotsynth.core import progress
 from cotsynth.core.seeding import stable_id
 from cotsynth.core.vocabulary import FREE
 from cotsynth.tasks.base import Problem
@@ -160,6 +161,7 @@ class TeacherStage:
                 messages = self.prompts.messages(problem, task_key)
                 todo.append((problem, sample, rollouts.rollout_requests(spec, messages, problem, sample.trace.sample_index, steps)))
         flat = [r for _, _, per_step in todo for rs in per_step for r in rs]
+        progress.add("teacher.total", len(flat))  # the continuations join the requests the run shows
         answers = iter(await asyncio.gather(*(client.complete(r) for r in flat)))
         steps_labelled = 0
         for problem, sample, per_step in todo:
