@@ -37,6 +37,8 @@ class Request:
     messages: list[dict[str, str]]
     sample: int
     seed: int | None
+    prompt: str | None = None  # set: a text completion (`/v1/completions`) of this prompt instead of a chat
+    extra: dict[str, Any] | None = None  # more fields of the request body (vLLM's continue_final_message)
 
 
 @dataclass
@@ -171,19 +173,22 @@ class TeacherClient:
 
     async def _send(self, request: Request) -> Answer:
         extra: dict[str, Any] = {"seed": request.seed} if request.seed is not None else {}
+        if request.extra:
+            extra["extra_body"] = request.extra
         limit = self.spec.max_response_kb * 1024
-        async with self._openai.chat.completions.with_streaming_response.create(
-            model=self.spec.endpoint.model,
-            messages=request.messages,  # type: ignore[arg-type]
-            n=1,
-            extra_headers={SAMPLE_HEADER: str(request.sample)},
-            **self._sampling,
-            **extra,
-        ) as response:
+        if request.prompt is not None:
+            call = self._openai.completions.with_streaming_response.create(
+                model=self.spec.endpoint.model, prompt=request.prompt, n=1,
+                extra_headers={SAMPLE_HEADER: str(request.sample)}, **self._sampling, **extra)
+        else:
+            call = self._openai.chat.completions.with_streaming_response.create(
+                model=self.spec.endpoint.model, messages=request.messages, n=1,  # type: ignore[arg-type]
+                extra_headers={SAMPLE_HEADER: str(request.sample)}, **self._sampling, **extra)
+        async with call as response:
             chunks, size = [], 0
             async for chunk in response.iter_bytes():  # decompressed: the cap holds against gzip bombs
                 size += len(chunk)
                 if size > limit:
                     raise InvalidResponse(f"body larger than max_response_kb={self.spec.max_response_kb}")
                 chunks.append(chunk)
-        return Answer(**completion_fields(read_body(chunks)))
+        return Answer(**completion_fields(read_body(chunks), text=request.prompt is not None))

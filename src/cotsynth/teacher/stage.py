@@ -22,7 +22,7 @@ from cotsynth.core.seeding import stable_id
 from cotsynth.core.vocabulary import FREE
 from cotsynth.tasks.base import Problem
 from cotsynth.teacher.cache import ResponseCache, cache_key
-from cotsynth.teacher import rollouts
+from cotsynth.teacher import continuation, rollouts
 from cotsynth.teacher.client import Answer, Request, TeacherClient
 from cotsynth.teacher.grading import EXTRACT, claim_labels, final_answer, run_program_answer, score
 from cotsynth.teacher.prompt import PromptBuilder, template_name
@@ -144,10 +144,11 @@ class TeacherStage:
         return results, stats
 
     async def _rollouts(self, client: TeacherClient, results: list[tuple[Problem, list[Sample]]],
-                        task_key: str) -> dict[str, int]:
+                        task_key: str) -> dict[str, Any]:
         """Label the steps of every sample the keep policy keeps by continuing each step prefix."""
         spec = self.spec
         todo = []
+        how = None
         for problem, samples in results:
             kept, _ = self.keep(samples)
             for sample in kept:
@@ -158,7 +159,9 @@ class TeacherStage:
                     sample.trace.meta["rollouts"] = {"skipped": f"{len(steps)} steps > max_steps {spec.rollouts.max_steps}"}
                     continue
                 messages = self.prompts.messages(problem, task_key)
-                todo.append((problem, sample, rollouts.rollout_requests(spec, messages, problem, sample.trace.sample_index, steps)))
+                how = how or await continuation.resolve(spec, self.config.base_dir)
+                todo.append((problem, sample, rollouts.rollout_requests(spec, messages, problem, sample.trace.sample_index,
+                                                                        steps, how)))
         flat = [r for _, _, per_step in todo for rs in per_step for r in rs]
         answers = iter(await asyncio.gather(*(client.complete(r) for r in flat)))
         steps_labelled = 0
@@ -169,7 +172,8 @@ class TeacherStage:
             steps_labelled += sum(x is not None for x in found.labels)
             sample.verdict = TraceVerdict(sample.verdict.verified, found.labels if complete else None,
                                           sample.verdict.method + "+rollouts", sample.verdict.reason)
-        return {"traces": len(todo), "steps": steps_labelled, "requests": len(flat)}
+        counts: dict[str, Any] = {"traces": len(todo), "steps": steps_labelled, "requests": len(flat)}
+        return counts | ({"mode": how.mode} if how else {})
 
     def _sample(self, problem: Problem, index: int, answer: Answer) -> Sample:
         usage = {"prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens}
