@@ -66,7 +66,7 @@ def test_a_final_assistant_message_is_continued_only_when_asked(sim_factory, tmp
 @pytest.mark.parametrize("mode, serve_template", [("completions", True), ("continue_final_message", True),
                                                   ("auto", False)])
 def test_rollout_prompts_end_in_the_prefix(tmp_path, mode, serve_template):
-    doc = dataset_document(write_jsonl(tmp_path / "rows.jsonl", UNIQUE[:8]), step_labels="rollouts", samples=1,
+    doc = dataset_document(write_jsonl(tmp_path / "rows.jsonl", UNIQUE), step_labels="rollouts", samples=1,
                            rollouts={"per_step": 2, "max_steps": 6, "mode": mode})
     manifest, stats = run_against_sim(doc, tmp_path / "out", p_wrong_step=0.3, chat_template=serve_template)
     sent = "completions" if serve_template and mode != "continue_final_message" else "continue_final_message"
@@ -92,7 +92,7 @@ def test_rollout_prompts_end_in_the_prefix(tmp_path, mode, serve_template):
 def test_both_ways_of_continuing_write_the_same_records(tmp_path):
     data = []
     for mode in ("completions", "continue_final_message"):
-        doc = dataset_document(write_jsonl(tmp_path / "rows.jsonl", UNIQUE[:8]), step_labels="rollouts", samples=2,
+        doc = dataset_document(write_jsonl(tmp_path / "rows.jsonl", UNIQUE), step_labels="rollouts", samples=2,
                                keep="all", rollouts={"per_step": 2, "max_steps": 6, "mode": mode})
         run_against_sim(doc, tmp_path / mode, p_wrong_step=0.3)
         data.append([p.read_bytes() for p in sorted((tmp_path / mode / "data").glob("*.parquet"))])
