@@ -154,15 +154,16 @@ def check_verified(rows: list[dict], golds: dict[str, str]) -> dict:
             continue
         meta = json.loads(row["meta"])
         gold, predicted = independent_gold(row, meta, golds), meta.get("predicted_answer") or ""
-        if gold is None:
-            unchecked += 1
-            continue
-        value = _number(predicted) if isinstance(gold, Fraction) else predicted.strip().lower().rstrip(".")
+        value = None if gold is None else \
+            _number(predicted) if isinstance(gold, Fraction) else predicted.strip().lower().rstrip(".")
         if value is None:
             unchecked += 1
+            print(f"  not checkable: {row['question']!r} predicted {predicted!r}, gold {row['answer']!r}")
             continue
         checked += 1
         wrong += value != gold
+        if value != gold:
+            print(f"  WRONG but verified: {row['question']!r} predicted {predicted!r}, independent gold {gold}")
     return {"verified_checked": checked, "verified_wrong": wrong, "verified_unchecked": unchecked}
 
 

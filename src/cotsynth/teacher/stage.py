@@ -24,7 +24,7 @@ from cotsynth.tasks.base import Problem
 from cotsynth.teacher.cache import ResponseCache, cache_key
 from cotsynth.teacher import continuation, rollouts
 from cotsynth.teacher.client import Answer, Request, TeacherClient
-from cotsynth.teacher.grading import EXTRACT, claim_labels, final_answer, run_program_answer, score
+from cotsynth.teacher.grading import EXTRACT, claim_labels, final_answer, run_program_answer, score, unevaluated
 from cotsynth.teacher.prompt import PromptBuilder, template_name
 from cotsynth.traces.symbolic import Trace
 from cotsynth.traces.verify import TraceVerdict
@@ -87,6 +87,8 @@ def judge(problem: Problem, answer: Answer, step_labels: str = "claims",
         reason = failure
     elif predicted is None:
         reason = "no final answer: none found in the completion"
+    elif unevaluated(problem, predicted):
+        reason = f"unevaluated answer: {predicted[:100]} is an operation left to do, not a number"
     elif not right:
         reason = f"wrong answer: {predicted[:100]} != {problem.answer}"
     elif labelled is not None and labelled.first_wrong is not None:
