@@ -24,7 +24,7 @@ from cotsynth.schema import dumps
 from cotsynth.sources.config import DatasetSpec
 from cotsynth.splits.config import SplitsConfig
 from cotsynth.resources import find_template
-from cotsynth.templating import check_template
+from cotsynth.templating import check_template, render_prompt
 from cotsynth.tasks.knobs import KnobError, resolve_knobs
 from cotsynth.core.vocabulary import GRANULARITIES, STYLES
 from cotsynth.yamlsafe import YamlLimitError, load_file
@@ -344,13 +344,18 @@ def _semantic_problems(config: PipelineConfig) -> list[str]:
     return problems
 
 
+def chat_template_file(path: str, base_dir: str) -> Path:
+    """A rollout chat template's file: relative paths start at the pipeline file's folder."""
+    found = Path(path)
+    return found if found.is_absolute() else Path(base_dir) / found
+
+
 def _chat_template_problems(config: PipelineConfig, j: int) -> list[str]:
     """A configured chat template must be a readable file that renders a continued chat."""
-    from cotsynth.teacher.continuation import read_template, render_prompt
-
     chat = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "step\n"}]
     try:
-        render_prompt(read_template(config.traces[j].rollouts.chat_template, config.base_dir), chat)
+        source = chat_template_file(config.traces[j].rollouts.chat_template, config.base_dir).read_text(encoding="utf-8")
+        render_prompt(source, chat)
     except OSError as err:
         return [f"traces[{j}].rollouts.chat_template: cannot read ({err.strerror})"]
     except (jinja2.TemplateError, ValueError, UnicodeDecodeError) as err:

@@ -9,7 +9,7 @@ from dataset_docs import dataset_document, write_jsonl
 from test_dataset_tasks import UNIQUE, records, run_against_sim
 
 from cotsynth.config import ConfigError, parse_config
-from cotsynth.teacher.continuation import render_prompt
+from cotsynth.templating import render_prompt
 from cotsynth.teacher.sim import CHAT_TEMPLATE, SimKnobs, parse_chatml, start_sim
 
 CHAT = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 2 + 3?"},

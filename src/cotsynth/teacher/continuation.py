@@ -5,8 +5,8 @@ the server closes the message and opens another, so the "continuation" starts ov
 - `continue_final_message`: vLLM's (and SGLang's) chat flags `continue_final_message: true,
   add_generation_prompt: false` leave the final assistant message open;
 - `completions`: the prompt is rendered here with the model's chat template (the server's, from
-  llama.cpp's `/props`, or a configured jinja file, rendered sandboxed) and ends in the prefix; it is
-  sent to `/v1/completions`, which continues whatever text it is given.
+  llama.cpp's `/props`, or a configured jinja file; `templating.render_prompt`, sandboxed), ends in
+  the prefix and goes to `/v1/completions`, which continues whatever text it is given.
 `auto` takes `completions` when a template is configured or the server exposes one, else the flags.
 """
 
@@ -16,13 +16,8 @@ import asyncio
 import json
 import urllib.request
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-import jinja2
-
-from cotsynth.config import TeacherTraces
-from cotsynth.templating import environment
+from cotsynth.config import TeacherTraces, chat_template_file
 
 CHAT_FLAGS = {"continue_final_message": True, "add_generation_prompt": False}
 PROPS_TIMEOUT_S = 10.0
@@ -32,35 +27,6 @@ PROPS_TIMEOUT_S = 10.0
 class Continuation:
     mode: str  # continue_final_message | completions
     template: str | None = None  # the chat template's source (completions)
-
-
-def _raise(message: str) -> None:
-    raise jinja2.TemplateError(message)
-
-
-@lru_cache(maxsize=8)
-def compile_template(source: str) -> jinja2.Template:
-    """A chat template as Hugging Face renders them (trim_blocks, lstrip_blocks, loop controls), sandboxed."""
-    env = environment(undefined=jinja2.Undefined, trim_blocks=True, lstrip_blocks=True,
-                      extensions=["jinja2.ext.loopcontrols"])
-    env.globals["raise_exception"] = _raise
-    return env.from_string(source)
-
-
-def render_prompt(template: str, messages: list[dict[str, str]]) -> str:
-    """The chat rendered up to the end of its final (assistant) message, left open to be continued.
-
-    As transformers' `continue_final_message`: render the whole chat without a generation prompt and
-    cut right after the final message's text (templates may trim it, so its stripped text is sought
-    and its trailing whitespace put back)."""
-    rendered = compile_template(template).render(messages=messages, add_generation_prompt=False,
-                                                 bos_token="", eos_token="")
-    final = messages[-1]["content"]
-    core = final.rstrip()
-    at = rendered.rfind(core)
-    if not core or at < 0:
-        raise ValueError("the chat template does not render the final assistant message's text")
-    return rendered[: at + len(core)] + final[len(core):]
 
 
 def props_url(base_url: str) -> str:
@@ -87,7 +53,7 @@ async def resolve(spec: TeacherTraces, base_dir: str) -> Continuation:
     mode, path = spec.rollouts.mode, spec.rollouts.chat_template
     key = (spec.endpoint.base_url, mode, path)
     if key not in _RESOLVED:
-        template = read_template(path, base_dir) if path else None
+        template = chat_template_file(path, base_dir).read_text(encoding="utf-8") if path else None
         if template is None and mode != "continue_final_message":
             template = await asyncio.to_thread(server_template, spec.endpoint.base_url)
         if mode == "completions" and template is None:
@@ -96,12 +62,3 @@ async def resolve(spec: TeacherTraces, base_dir: str) -> Continuation:
         chosen = "completions" if template is not None and mode != "continue_final_message" else "continue_final_message"
         _RESOLVED[key] = Continuation(chosen, template if chosen == "completions" else None)
     return _RESOLVED[key]
-
-
-def template_path(path: str, base_dir: str) -> Path:
-    found = Path(path)
-    return found if found.is_absolute() else Path(base_dir) / found
-
-
-def read_template(path: str, base_dir: str) -> str:
-    return template_path(path, base_dir).read_text(encoding="utf-8")

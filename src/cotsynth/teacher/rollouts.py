@@ -17,7 +17,8 @@ from cotsynth.core.seeding import stable_id
 from cotsynth.tasks.base import Problem
 from cotsynth.teacher.cache import cache_key
 from cotsynth.teacher.client import Answer, Request
-from cotsynth.teacher.continuation import CHAT_FLAGS, Continuation, render_prompt
+from cotsynth.teacher.continuation import CHAT_FLAGS, Continuation
+from cotsynth.templating import render_prompt
 from cotsynth.teacher.grading import final_answer, score
 
 
