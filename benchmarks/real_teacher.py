@@ -43,6 +43,7 @@ from cotsynth.config import load_config, parse_config
 from cotsynth.pipeline.run import RunOptions, run_pipeline
 from cotsynth.splits.errors import SplitError
 from cotsynth.resources import find_pipeline
+from cotsynth.templating import render_prompt
 from cotsynth.verify.claims import label_claims
 
 FAMILY_DOC = {
@@ -72,6 +73,25 @@ def gguf_template(python: str, model: str) -> str:
     if found.returncode != 0 or not found.stdout.strip():
         sys.exit(f"no chat template in {model}: {found.stderr.strip()[-300:]}")
     return found.stdout
+
+
+def continuation_probe(base_url: str, template: str) -> None:
+    """Show that the server continues a reply: "1..4" left open must go on with 5, where a chat
+    request with the same final assistant message (its continuation flags ignored) starts over."""
+    chat = [{"role": "user", "content": "Count from 1 to 10, one number per line."},
+            {"role": "assistant", "content": "1\n2\n3\n4\n"}]
+
+    def post(path: str, body: dict) -> dict:
+        request = urllib.request.Request(f"{base_url}/{path}", json.dumps(body | {"max_tokens": 16, "temperature": 0}).encode(),
+                                         {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=300) as reply:
+            return json.loads(reply.read())
+
+    text = post("completions", {"prompt": render_prompt(template, chat)})["choices"][0]["text"]
+    turn = post("chat/completions", {"messages": chat, "continue_final_message": True,
+                                     "add_generation_prompt": False})["choices"][0]["message"]["content"]
+    print(f"continuation probe: /v1/completions on the rendered prompt goes on with {text[:24]!r}; "
+          f"the chat endpoint answers {turn[:24]!r}")
 
 
 def free_port() -> int:
@@ -261,6 +281,7 @@ def main() -> None:
             doc = teacher_settings(json.loads(json.dumps(FAMILY_DOC)), base_url, args)
             template = work / "chat_template.jinja"
             template.write_text(gguf_template(args.server_python, gguf_path(args.server_python)))
+            continuation_probe(base_url, template.read_text())
             doc["traces"][0].update(step_labels="rollouts", rollouts={
                 "per_step": args.per_step, "max_steps": args.max_steps, "mode": "completions", "chat_template": str(template)})
             pipelines.append((f"arith 1-2 steps, rollouts per_step {args.per_step}", doc, "."))
