@@ -3,10 +3,10 @@
 Starts `cotsynth teacher-sim` with a fixed latency in separate processes (so the server's CPU is not
 counted as the client's), then for each concurrency C measures, over the same requests:
 - baseline: a plain `AsyncOpenAI` loop behind an `asyncio.Semaphore` in one process (parsed responses);
-- stage: the teacher stage's own request path (`TeacherStage._ask`: cache, pacing, retries, raw JSON)
-  spread over `--client-processes` processes, each keeping its share of C in flight.
+- stage: the teacher stage's own request path (`TeacherClient.complete`: cache, pacing, retries,
+  validated JSON) spread over `--client-processes` processes, each keeping its share of C in flight.
 The bound is C / latency; client CPU is the client processes' CPU seconds per wall second (100% = one
-core). Usage: python benchmarks/teacher_load.py [--latency-ms 100] [--concurrency 64 256 1024]
+core), and `ms/req` the client's CPU milliseconds per request (the figure a busy machine moves least). Usage: python benchmarks/teacher_load.py [--latency-ms 100] [--concurrency 64 256 1024]
 """
 
 from __future__ import annotations
@@ -85,6 +85,14 @@ async def baseline(base_url: str, questions: list[str], concurrency: int) -> Non
     await client.close()
 
 
+async def ask(stage, requests: list) -> tuple[list, dict]:
+    from cotsynth.teacher.client import TeacherClient
+
+    async with TeacherClient(stage.spec, stage.cache, stage.concurrency) as client:
+        answers = await asyncio.gather(*(client.complete(r) for r in requests))
+    return answers, client.stats.to_dict()
+
+
 def stage_worker(document: dict, start: int, stop: int, parallel: int, cache: str, ready, go, results) -> None:
     from cotsynth.core.loop import run_loop
     from cotsynth.teacher.stage import TeacherStage
@@ -98,7 +106,7 @@ def stage_worker(document: dict, start: int, stop: int, parallel: int, cache: st
     ready.release()
     go.wait()
     cpu = time.process_time()
-    answers, stats = run_loop(stage._ask(requests))
+    answers, stats = run_loop(ask(stage, requests))
     failed = sum(a.failure is not None for a in answers)
     results.put((time.process_time() - cpu, failed, stats["latencies_ms"]))
 
@@ -132,6 +140,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=0, help="per concurrency (default: max(4000, 8 C))")
     parser.add_argument("--server-processes", type=int, default=2)
     parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument("--no-baseline", action="store_true", help="measure the stage only")
     args = parser.parse_args()
     counts = {c: args.requests or max(4000, 8 * c) for c in args.concurrency}
     limit = max(counts.values())
@@ -147,23 +156,27 @@ def main() -> None:
     questions = [p.question for p in problems_of(parse_config(PIPELINE), limit)]
     print(f"teacher-sim: {args.server_processes} process(es), fixed latency {args.latency_ms:.0f} ms; "
           f"{os.cpu_count()} CPUs; client: stage in {args.client_processes} process(es)")
-    print(f"{'C':>5} {'bound/s':>8} | {'baseline/s':>10} {'%bound':>6} {'cpu':>5} | {'stage/s':>8} {'%bound':>6} {'cpu':>5} {'p50 ms':>7} {'failed':>6} | {'server':>6}")
+    print(f"{'C':>5} {'bound/s':>8} | {'baseline/s':>10} {'%bound':>6} {'cpu':>5} | {'stage/s':>8} {'%bound':>6} {'cpu':>5} "
+          f"{'ms/req':>6} {'p50 ms':>7} {'failed':>6} | {'server':>6}")
     try:
         for concurrency in args.concurrency:
             n = counts[concurrency]
             bound = concurrency / (args.latency_ms / 1000)
-            cpu = time.process_time()
-            started = time.perf_counter()
-            asyncio.run(baseline(base_url, questions[:n], concurrency))
-            wall = time.perf_counter() - started
-            base_rate, base_cpu = n / wall, (time.process_time() - cpu) / wall
+            base_rate = base_cpu = float("nan")
+            if not args.no_baseline:
+                cpu = time.process_time()
+                started = time.perf_counter()
+                asyncio.run(baseline(base_url, questions[:n], concurrency))
+                wall = time.perf_counter() - started
+                base_rate, base_cpu = n / wall, (time.process_time() - cpu) / wall
             document = {**PIPELINE, "traces": [{**PIPELINE["traces"][0], "max_concurrency": concurrency,
                                                 "endpoint": {"base_url": base_url, "model": "sim"}}]}
             server_cpu, started = session_cpu(server.pid), time.perf_counter()
             rate, stage_cpu, failed, p50 = measure_stage(document, n, args.client_processes)
             server_cpu = (session_cpu(server.pid) - server_cpu) / (time.perf_counter() - started)
             print(f"{concurrency:>5} {bound:>8.0f} | {base_rate:>10.0f} {100 * base_rate / bound:>5.0f}% {100 * base_cpu:>4.0f}% "
-                  f"| {rate:>8.0f} {100 * rate / bound:>5.0f}% {100 * stage_cpu:>4.0f}% {p50:>7.1f} {failed:>6} | {100 * server_cpu:>5.0f}%",
+                  f"| {rate:>8.0f} {100 * rate / bound:>5.0f}% {100 * stage_cpu:>4.0f}% {1000 * stage_cpu / rate:>6.2f} "
+                  f"{p50:>7.1f} {failed:>6} | {100 * server_cpu:>5.0f}%",
                   flush=True)
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -376,9 +376,11 @@ def publish(out_dir, repo_id, private, revision, dry_run) -> None:
               help="Seconds a 429 asks the client to wait.")
 @click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
               help="Server processes sharing the port (SO_REUSEPORT).")
+@click.option("--chat-template/--no-chat-template", default=True, show_default=True,
+              help="Report a chat template at /props (rollouts then continue through /v1/completions).")
 def teacher_sim(port, host, pipeline, limit, model, seed, latency_ms, latency_jitter_ms, p_wrong_step, p_malformed,
-                p_missing, p_429, p_500, p_hang, retry_after, processes) -> None:
-    """An OpenAI-compatible server playing a teacher: /v1/chat/completions, /v1/models, /stats."""
+                p_missing, p_429, p_500, p_hang, retry_after, processes, chat_template) -> None:
+    """An OpenAI-compatible server playing a teacher: /v1/chat/completions, /v1/completions, /props, /v1/models, /stats."""
     from cotsynth.teacher.sim import SimKnobs, problems_of, serve_forever
 
     problems = []
@@ -392,7 +394,7 @@ def teacher_sim(port, host, pipeline, limit, model, seed, latency_ms, latency_ji
             fail([f"{pipeline}: {line}" for line in err.problems])
     knobs = SimKnobs(seed=seed, model=model, latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms,
                      p_wrong_step=p_wrong_step, p_malformed=p_malformed, p_missing=p_missing, p_429=p_429,
-                     p_500=p_500, p_hang=p_hang, retry_after_s=retry_after)
+                     p_500=p_500, p_hang=p_hang, retry_after_s=retry_after, chat_template=chat_template)
     err_console.print(f"teacher-sim: {len(problems)} problems, http://{host}:{port}/v1 ({processes} process(es))")
     if processes == 1:
         serve_forever(problems, knobs, host, port)

@@ -24,7 +24,7 @@ from cotsynth.schema import dumps
 from cotsynth.sources.config import DatasetSpec
 from cotsynth.splits.config import SplitsConfig
 from cotsynth.resources import find_template
-from cotsynth.templating import check_template
+from cotsynth.templating import check_template, render_prompt
 from cotsynth.tasks.knobs import KnobError, resolve_knobs
 from cotsynth.core.vocabulary import GRANULARITIES, STYLES
 from cotsynth.yamlsafe import YamlLimitError, load_file
@@ -142,6 +142,12 @@ class Rollouts(_Strict):
 
     per_step: int = Field(4, gt=0, le=64)
     max_steps: int = Field(12, gt=0, le=256, description="traces with more steps are not rolled out (unlabelled)")
+    mode: Literal["auto", "continue_final_message", "completions"] = Field(
+        "auto", description="how a prefix is continued (docs/teacher.md): vLLM's chat flags, or /v1/completions on "
+                            "the chat template; auto: completions when a template is known, else the flags")
+    chat_template: str | None = Field(
+        default=None, description="a jinja chat template file (relative to the pipeline file) for completions; "
+                                  "default: the server's, from /props")
 
 
 class TeacherTraces(_Strict):
@@ -252,6 +258,10 @@ class PipelineConfig(_Strict):
             if trace["source"] == "teacher" and trace["step_labels"] == "claims" and trace["format"] == "prose" \
                     and trace["rollouts"] == Rollouts().model_dump():
                 del trace["step_labels"], trace["format"], trace["rollouts"]
+            elif trace["source"] == "teacher":  # keys added later, left out at their defaults: the hash holds
+                for key in ("mode", "chat_template"):
+                    if trace["rollouts"][key] == Rollouts.model_fields[key].default:
+                        del trace["rollouts"][key]
         return data
 
     def hash(self) -> str:
@@ -331,7 +341,28 @@ def _semantic_problems(config: PipelineConfig) -> list[str]:
                 problems.append(f"traces[{j}].prompt_template: {err}")
             except jinja2.TemplateError as err:
                 problems.append(f"traces[{j}].prompt_template: cannot render: {type(err).__name__}: {err}")
+            if trace.rollouts.chat_template:
+                problems += _chat_template_problems(config, j)
     return problems
+
+
+def chat_template_file(path: str, base_dir: str) -> Path:
+    """A rollout chat template's file: relative paths start at the pipeline file's folder."""
+    found = Path(path)
+    return found if found.is_absolute() else Path(base_dir) / found
+
+
+def _chat_template_problems(config: PipelineConfig, j: int) -> list[str]:
+    """A configured chat template must be a readable file that renders a continued chat."""
+    chat = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "step\n"}]
+    try:
+        source = chat_template_file(config.traces[j].rollouts.chat_template, config.base_dir).read_text(encoding="utf-8")
+        render_prompt(source, chat)
+    except OSError as err:
+        return [f"traces[{j}].rollouts.chat_template: cannot read ({err.strerror})"]
+    except (jinja2.TemplateError, ValueError, UnicodeDecodeError) as err:
+        return [f"traces[{j}].rollouts.chat_template: cannot render: {type(err).__name__}: {err}"]
+    return []
 
 
 def _has_negatives(config: PipelineConfig, task_index: int) -> bool:

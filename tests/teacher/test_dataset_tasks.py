@@ -131,7 +131,8 @@ def test_rollout_labels_find_the_injected_wrong_step(tmp_path):
     assert agree / total >= 0.9
     figures = manifest["counts"]["teacher"][0]
     steps = sum(len(r["cot_steps"]) for r in rows)
-    assert figures["rollouts"] == {"traces": len(rows), "steps": steps, "requests": 4 * steps, "per_step": 4}
+    assert figures["rollouts"] == {"traces": len(rows), "steps": steps, "requests": 4 * steps, "per_step": 4,
+                                   "mode": "completions"}  # teacher-sim reports a chat template at /props
     assert figures["requests"]["answered"] == figures["samples"]["answered"] + 4 * steps - figures["requests"]["cache_hits"]
     prm = view(tmp_path / "out", "prm")
     assert len(prm) == len(rows) and {tuple(p["labels"]) for p in prm} == {tuple(r["step_labels"]) for r in rows}

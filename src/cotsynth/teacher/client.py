@@ -1,32 +1,29 @@
-"""The teacher client: one async OpenAI client per process, many requests in flight, each answer once.
+"""The teacher client: one connection pool per process, many requests in flight, each answer once.
 
 Per request: the cache first; else wait for a concurrency slot and the pacers, send, and on a
 transient failure back off and send again (RetryPolicy). `timeout` is a deadline for the whole
 attempt, body included (a server trickling a byte every half second never ends an attempt by itself),
-and the body is read in chunks up to `max_response_kb`; it is validated (`response.py`) before it is
-used or cached. The SDK's own retries are off (they would
-hide attempts from the counts) and responses are read as JSON rather than as pydantic models (that
-parse is most of the SDK's CPU cost per request, which caps one process's request rate).
+and the body is read in chunks up to `max_response_kb` (`wire.py`, which speaks the OpenAI protocol
+over aiohttp: the SDK's request building was most of a request's client CPU); it is validated
+(`response.py`) before it is used or cached.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import openai
-
 from cotsynth.config import TeacherTraces
-from cotsynth.teacher.cache import ResponseCache
+from cotsynth.teacher.cache import FLUSH_ANSWERS, FLUSH_SECONDS, ResponseCache
 from cotsynth.teacher.progress import LIVE
 from cotsynth.teacher.ratelimit import Pacer
-from cotsynth.teacher.response import InvalidResponse, completion_fields, read_body, valid_cached
-from cotsynth.teacher.retry import Failure, RetryPolicy, classify
+from cotsynth.teacher.response import InvalidResponse, completion_fields, valid_cached
+from cotsynth.teacher.retry import Failure, RetryPolicy
+from cotsynth.teacher.wire import Wire, WireError
 
 SAMPLE_HEADER = "x-cotsynth-sample-index"  # which sample of a prompt a request is (teacher-sim reads it)
 
@@ -37,6 +34,8 @@ class Request:
     messages: list[dict[str, str]]
     sample: int
     seed: int | None
+    prompt: str | None = None  # set: a text completion (`/v1/completions`) of this prompt instead of a chat
+    extra: dict[str, Any] | None = None  # more fields of the request body (vLLM's continue_final_message)
 
 
 @dataclass
@@ -71,24 +70,6 @@ class ClientStats:
         return out
 
 
-def make_openai(spec: TeacherTraces, connections: int) -> openai.AsyncOpenAI:
-    key = os.environ.get(spec.endpoint.api_key_env or "", "") or "EMPTY"  # local servers take any key
-    limits = openai.DefaultAioHttpClient  # aiohttp transport: far less CPU per request than httpx
-    return openai.AsyncOpenAI(
-        base_url=spec.endpoint.base_url,
-        api_key=key,
-        max_retries=0,
-        timeout=spec.timeout,
-        http_client=limits(limits=_limits(connections), timeout=spec.timeout),
-    )
-
-
-def _limits(connections: int) -> Any:
-    import httpx2
-
-    return httpx2.Limits(max_connections=connections, max_keepalive_connections=connections)
-
-
 class TeacherClient:
     """Use inside one event loop: `async with TeacherClient(...) as client: await client.complete(r)`."""
 
@@ -106,15 +87,36 @@ class TeacherClient:
 
     async def __aenter__(self) -> TeacherClient:
         self._slots = asyncio.Semaphore(self.concurrency)
-        self._openai = make_openai(self.spec, self.concurrency)
+        self._wire = await Wire(self.spec, self.concurrency).__aenter__()
+        self._pending: dict[str, dict[str, Any]] = {}  # answers not yet committed to the cache
+        self._flush_timer: asyncio.TimerHandle | None = None
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._openai.close()
+        self._flush()
+        await self._wire.__aexit__(*exc)
+
+    def _store(self, key: str, answer: Answer) -> None:
+        assert self.cache is not None
+        self._pending[key] = {"content": answer.content, "finish_reason": answer.finish_reason,
+                              "prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens,
+                              "latency": answer.latency, "attempts": answer.attempts}
+        if len(self._pending) >= FLUSH_ANSWERS:
+            self._flush()
+        elif self._flush_timer is None:
+            self._flush_timer = asyncio.get_running_loop().call_later(FLUSH_SECONDS, self._flush)
+
+    def _flush(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        if self._pending and self.cache is not None:
+            pending, self._pending = self._pending, {}
+            self.cache.put_many(pending)
 
     async def complete(self, request: Request) -> Answer:
         if self.cache is not None:
-            hit = self.cache.get(request.key)
+            hit = self._pending.get(request.key) or self.cache.get(request.key)
             if hit is not None and valid_cached(hit):
                 self.stats.cache_hits += 1
                 LIVE.cached += 1
@@ -136,7 +138,7 @@ class TeacherClient:
         self.stats.tokens_out += answer.completion_tokens
         self.stats.latencies_ms.append(answer.latency * 1000)
         if self.cache is not None:
-            self.cache.put(request.key, {k: v for k, v in asdict(answer).items() if k not in ("cached", "failure", "detail")})
+            self._store(request.key, answer)
         return answer
 
     async def _with_retries(self, request: Request) -> Answer:
@@ -154,8 +156,8 @@ class TeacherClient:
             started = time.perf_counter()
             try:
                 answer = await asyncio.wait_for(self._send(request), self.spec.timeout)
-            except (openai.APIError, InvalidResponse, TimeoutError) as error:
-                failure = classify(error) if isinstance(error, openai.APIError) else \
+            except (WireError, InvalidResponse, TimeoutError) as error:
+                failure = error.failure if isinstance(error, WireError) else \
                     Failure("timeout", True, detail=f"no complete answer within {self.spec.timeout} s") \
                     if isinstance(error, TimeoutError) else Failure("invalid_response", True, detail=str(error))
                 self.stats.attempt_errors[failure.reason] += 1
@@ -171,20 +173,12 @@ class TeacherClient:
         return Answer(attempts=attempt + 1, failure=failure.reason, detail=failure.detail)
 
     async def _send(self, request: Request) -> Answer:
-        extra: dict[str, Any] = {"seed": request.seed} if request.seed is not None else {}
-        limit = self.spec.max_response_kb * 1024
-        async with self._openai.chat.completions.with_streaming_response.create(
-            model=self.spec.endpoint.model,
-            messages=request.messages,  # type: ignore[arg-type]
-            n=1,
-            extra_headers={SAMPLE_HEADER: str(request.sample)},
-            **self._sampling,
-            **extra,
-        ) as response:
-            chunks, size = [], 0
-            async for chunk in response.iter_bytes():  # decompressed: the cap holds against gzip bombs
-                size += len(chunk)
-                if size > limit:
-                    raise InvalidResponse(f"body larger than max_response_kb={self.spec.max_response_kb}")
-                chunks.append(chunk)
-        return Answer(**completion_fields(read_body(chunks)))
+        text = request.prompt is not None
+        body: dict[str, Any] = {"model": self.spec.endpoint.model,
+                                **({"prompt": request.prompt} if text else {"messages": request.messages}),
+                                "n": 1, **self._sampling}
+        if request.seed is not None:
+            body["seed"] = request.seed
+        body.update(request.extra or {})
+        data = await self._wire.post(body, text, {SAMPLE_HEADER: str(request.sample)})
+        return Answer(**completion_fields(data, text=text))

@@ -3,7 +3,9 @@
 A family scores a prediction itself (`score_answer`) and labels steps against its step graph; a
 dataset problem is scored by its gold's inferred type and its steps by their own claims
 (`verify.claims`). A program (`format: program`) is run in the sandbox and what it prints last is
-the prediction; a sandbox failure (timeout, memory, exception) is the sample's reason.
+the prediction; a sandbox failure (timeout, memory, exception) is the sample's reason. A number's
+answer must be worked out: `4 + 1` for "Find 4 + 1" equals the gold but restates the question
+(SmolLM2-135M did exactly that, and equivalence alone accepted it).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from cotsynth import tasks
+from cotsynth.core.arithmetic import parse_number
 from cotsynth.sources.gold import answers_match
 from cotsynth.tasks.base import Problem
 from cotsynth.verify import extract_answer
@@ -24,6 +27,8 @@ PROGRAM_MEMORY_MB = 512
 EXTRACT = ("boxed", "final_answer", "answer_is", "answer_colon", "hashes")
 # A format placeholder copied from the prompt (`\boxed{ANSWER}`) is no answer, not a wrong one.
 _PLACEHOLDER = re.compile(r"^\s*(?:[<\[(]?\s*(?:your\s+|final\s+)?answer\s*[>\])]?|\.\.\.|…|\?+)\s*$", re.I)
+# A sum, product, power or difference still to work out (a quotient may be a fraction: `3/4`).
+_OPERATION = re.compile(r"[+*×÷^]|\\times|\\cdot|(?<=[\d)}])\s*-")
 _FENCE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.S | re.I)
 
 
@@ -33,8 +38,13 @@ def final_answer(content: str | None) -> str | None:
     return None if found is None or _PLACEHOLDER.match(found) else found
 
 
+def unevaluated(problem: Problem, predicted: str | None) -> bool:
+    """Whether a prediction for a numeric gold is an operation left to do rather than a number."""
+    return predicted is not None and _OPERATION.search(predicted) is not None and parse_number(problem.answer) is not None
+
+
 def score(problem: Problem, predicted: str | None) -> bool:
-    if predicted is None:
+    if predicted is None or unevaluated(problem, predicted):
         return False
     if problem.from_dataset:
         return answers_match(problem.answer, predicted, problem.answer_type)[0]

@@ -57,12 +57,12 @@ class PromptBuilder:
 
     def exemplars(self, problem: Problem, task_key: str) -> list[Exemplar]:
         """Greedy cover: each pick adds the most uncovered compounds, then atoms; ties by pool order."""
-        pool = list(self.pools.get(task_key, []))
+        pool = list(enumerate(self.pools.get(task_key, [])))  # positions: ties go to the earlier one
         compounds, atoms = set(problem.graph.compounds()), set(problem.graph.atoms())
         chosen: list[Exemplar] = []
         while pool and len(chosen) < self.few_shot:
-            best = max(pool, key=lambda e: (len(e.compounds & compounds), len(e.atoms & atoms), -pool.index(e)))
-            pool.remove(best)
+            at, best = max(pool, key=lambda p: (len(p[1].compounds & compounds), len(p[1].atoms & atoms), -p[0]))
+            pool = [p for p in pool if p[0] != at]
             compounds -= best.compounds
             atoms -= best.atoms
             chosen.append(best)

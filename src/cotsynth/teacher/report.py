@@ -32,6 +32,7 @@ def aggregate(config: PipelineConfig, stats: list[dict[str, Any]]) -> list[dict[
         failures: Counter[str] = Counter()
         latencies: list[float] = []
         rollouts: Counter[str] = Counter()
+        modes: set[str] = set()
         for unit in stats:
             if len(unit.get("teacher", [])) <= position or unit["teacher"][position] is None:
                 continue  # the unit's task sets its own traces
@@ -43,7 +44,9 @@ def aggregate(config: PipelineConfig, stats: list[dict[str, Any]]) -> list[dict[
             attempt_errors.update(client["attempt_errors"])
             failures.update(client["failures"])
             latencies.extend(client["latencies_ms"])
-            rollouts.update(client.get("rollouts", {}))
+            done = dict(client.get("rollouts", {}))
+            modes.update([done.pop("mode")] if "mode" in done else [])
+            rollouts.update(done)
         cost = None
         if spec.price_per_million_input is not None or spec.price_per_million_output is not None:
             cost = round((counters["tokens_in"] * (spec.price_per_million_input or 0)
@@ -61,6 +64,7 @@ def aggregate(config: PipelineConfig, stats: list[dict[str, Any]]) -> list[dict[
             "cost": cost,
         }
         if spec.step_labels == "rollouts":  # traces rolled out, steps labelled, continuation requests
-            figures["rollouts"] = {k: rollouts[k] for k in ("traces", "steps", "requests")} | {"per_step": spec.rollouts.per_step}
+            figures["rollouts"] = {k: rollouts[k] for k in ("traces", "steps", "requests")} | \
+                {"per_step": spec.rollouts.per_step, "mode": "+".join(sorted(modes)) or None}
         out.append(figures)
     return out

@@ -28,20 +28,24 @@ def read_body(chunks: list[bytes] | bytes) -> Any:
         raise InvalidResponse(f"body is not JSON ({type(err).__name__})") from None
 
 
-def completion_fields(data: Any) -> dict[str, Any]:
-    """{content, finish_reason, prompt_tokens, completion_tokens} of a validated completion."""
+def completion_fields(data: Any, text: bool = False) -> dict[str, Any]:
+    """{content, finish_reason, prompt_tokens, completion_tokens} of a validated chat completion (or,
+    with `text`, of a text completion: `choices[0].text` instead of `choices[0].message.content`)."""
     if not isinstance(data, dict):
         raise InvalidResponse(f"body is a JSON {type(data).__name__}, not an object")
     choices = data.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         raise InvalidResponse("`choices` is not a non-empty list of objects")
     choice = choices[0]
-    message = choice.get("message")
-    if not isinstance(message, dict):
-        raise InvalidResponse(f"`choices[0].message` is a {type(message).__name__}, not an object")
-    content = message.get("content")
+    if text:
+        content, where = choice.get("text"), "`choices[0].text`"
+    else:
+        message = choice.get("message")
+        if not isinstance(message, dict):
+            raise InvalidResponse(f"`choices[0].message` is a {type(message).__name__}, not an object")
+        content, where = message.get("content"), "`choices[0].message.content`"
     if content is not None and not isinstance(content, str):
-        raise InvalidResponse(f"`choices[0].message.content` is a {type(content).__name__}, not a string")
+        raise InvalidResponse(f"{where} is a {type(content).__name__}, not a string")
     finish = choice.get("finish_reason")
     if finish is not None and not isinstance(finish, str):
         raise InvalidResponse(f"`choices[0].finish_reason` is a {type(finish).__name__}, not a string")

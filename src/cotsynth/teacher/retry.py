@@ -11,8 +11,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-import openai
-
 RETRY_STATUSES = frozenset({408, 409, 429})
 
 
@@ -24,29 +22,26 @@ class Failure:
     detail: str = ""
 
 
-def _refused(error: BaseException) -> bool:
-    """Whether a refused connection is behind the error: the aiohttp transport reports one as a
-    connect *timeout*, which would send a user looking for a slow server instead of a missing one."""
+def _refused(error: BaseException | None) -> bool:
+    """Whether a refused connection is behind the error (aiohttp wraps it as its `os_error`): named
+    apart, so a user looks for a missing server rather than a slow one."""
     seen = 0
     while error is not None and seen < 16:
-        if isinstance(error, ConnectionRefusedError):
+        if isinstance(error, ConnectionRefusedError) or isinstance(getattr(error, "os_error", None), ConnectionRefusedError):
             return True
         error, seen = error.__cause__ or error.__context__, seen + 1
     return False
 
 
-def classify(error: Exception) -> Failure:
-    if isinstance(error, openai.APIConnectionError) and _refused(error):
-        return Failure("connection_refused", True, detail=str(error)[:200])
-    if isinstance(error, openai.APITimeoutError):
-        return Failure("timeout", True)
-    if isinstance(error, openai.APIConnectionError):
-        return Failure("connection", True, detail=str(error)[:200])
-    if isinstance(error, openai.APIStatusError):
-        status = error.status_code
-        return Failure(f"http_{status}", status in RETRY_STATUSES or status >= 500,
-                       retry_after(error.response.headers), str(error.message)[:200])
-    return Failure(f"error_{type(error).__name__}", False, detail=str(error)[:200])
+def connection_failure(error: BaseException) -> Failure:
+    """A request that got no HTTP answer: refused, reset, closed early; always worth retrying."""
+    return Failure("connection_refused" if _refused(error) else "connection", True,
+                   detail=f"{type(error).__name__}: {error}"[:200])
+
+
+def status_failure(status: int, headers: object, message: str = "") -> Failure:
+    """A non-2xx answer: retried when transient, after the wait the server asked for if it did."""
+    return Failure(f"http_{status}", status in RETRY_STATUSES or status >= 500, retry_after(headers), message[:200])
 
 
 def retry_after(headers: object) -> float | None:

@@ -1,6 +1,7 @@
 """PRM step labels by rollouts (Math-Shepherd): does the teacher still reach the gold from this step?
 
-For each prefix of a kept trace (steps 1..k, sent as the assistant turn to be continued), `per_step`
+For each prefix of a kept trace (steps 1..k, sent as the start of the assistant's reply, as
+`continuation.py` settles), `per_step`
 continuations are sampled from the same teacher; step k is right if any continuation reaches the
 gold (the hard estimate) and the share that do is its soft estimate. Rollout requests are ordinary
 requests of the teacher stage: the same cache (keyed by the prefix and the continuation index), the
@@ -16,6 +17,8 @@ from cotsynth.core.seeding import stable_id
 from cotsynth.tasks.base import Problem
 from cotsynth.teacher.cache import cache_key
 from cotsynth.teacher.client import Answer, Request
+from cotsynth.teacher.continuation import CHAT_FLAGS, Continuation
+from cotsynth.templating import render_prompt
 from cotsynth.teacher.grading import final_answer, score
 
 
@@ -25,11 +28,12 @@ def prefix_messages(messages: list[dict[str, str]], steps: list[str], k: int) ->
 
 
 def rollout_requests(spec: TeacherTraces, messages: list[dict[str, str]], problem: Problem, sample: int,
-                     steps: list[str]) -> list[list[Request]]:
-    """Per step, the `per_step` continuation requests of its prefix."""
+                     steps: list[str], how: Continuation) -> list[list[Request]]:
+    """Per step, the `per_step` continuation requests of its prefix (the cache key covers how it is sent)."""
     out = []
     for k in range(1, len(steps) + 1):
-        prompt = prefix_messages(messages, steps, k)
+        chat = prefix_messages(messages, steps, k)
+        text = render_prompt(how.template, chat) if how.mode == "completions" else None
         step_requests = []
         for j in range(spec.rollouts.per_step):
             seed = None
@@ -37,8 +41,12 @@ def rollout_requests(spec: TeacherTraces, messages: list[dict[str, str]], proble
                 seed = int(stable_id(spec.sampling.seed, problem.id, sample, "rollout", k, j), 16) % 2**31
             sampling = {"temperature": spec.sampling.temperature, "top_p": spec.sampling.top_p,
                         "max_tokens": spec.sampling.max_tokens, "seed": seed}
-            key = cache_key(spec.endpoint.base_url, spec.endpoint.model, prompt, sampling, j)
-            step_requests.append(Request(key, prompt, j, seed))
+            if text is None:
+                key = cache_key(spec.endpoint.base_url, spec.endpoint.model, chat, sampling | CHAT_FLAGS, j)
+                step_requests.append(Request(key, chat, j, seed, extra=CHAT_FLAGS))
+            else:
+                key = cache_key(spec.endpoint.base_url, spec.endpoint.model, [{"prompt": text}], sampling, j)
+                step_requests.append(Request(key, chat, j, seed, prompt=text))
         out.append(step_requests)
     return out
 

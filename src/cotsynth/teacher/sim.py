@@ -4,7 +4,10 @@ It regenerates the problems of a pipeline config (same seed), finds the question
 last user message, and answers with that problem's fine CoT worded as prose. Knobs make it misbehave
 the way real endpoints do: latency, a wrong intermediate step (reported in the `x-cotsynth-wrong-step`
 header and in `/stats?detail=1`), a malformed or missing final answer, 429 with Retry-After, 500,
-hangs. Every choice is drawn from a hash of (sim seed, request content, sample index, attempt), so a
+hangs. Like a real server it continues a final assistant message only when asked to (vLLM's
+`continue_final_message`; else that message is a finished turn and a new answer starts), and it
+serves `/v1/completions` on prompts rendered with the ChatML template it reports at `/props` (as
+llama.cpp does), parsing them back into the chat they render. Every choice is drawn from a hash of (sim seed, request content, sample index, attempt), so a
 run is reproducible; faults depend on the attempt number so that retries eventually succeed.
 """
 
@@ -35,6 +38,8 @@ WRONG_STEP_HEADER = "x-cotsynth-wrong-step"
 
 _OPENERS = (("First,", "To start,", "We begin with this:"), ("Next,", "Then", "Now", "After that,"), ("Finally,", "Lastly,"))
 _ENDINGS = ("The answer is \\boxed{%s}.", "So the final answer is \\boxed{%s}.", "Therefore, the answer is $\\boxed{%s}$.")
+CHAT_TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+                 "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
 _MALFORMED = ("The answer is \\boxed{}.", "The answer is: see above.", "Final answer: %s%s")
 
 
@@ -52,6 +57,7 @@ class SimKnobs:
     p_hang: float = 0.0
     retry_after_s: float = 0.05
     hang_s: float = 3600.0
+    chat_template: bool = True  # report CHAT_TEMPLATE at /props (rollouts then use /v1/completions)
 
 
 @dataclass
@@ -176,6 +182,8 @@ class TeacherSim:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=16 * 2**20)
         app.router.add_post("/v1/chat/completions", self.chat)
+        app.router.add_post("/v1/completions", self.completions)
+        app.router.add_get("/props", self.props)
         app.router.add_get("/v1/models", self.models)
         app.router.add_get("/stats", self.stats_view)
         return app
@@ -199,22 +207,38 @@ class TeacherSim:
     async def stats_view(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats.summary(request.query.get("detail") == "1"))
 
+    async def props(self, request: web.Request) -> web.Response:
+        if not self.knobs.chat_template:
+            raise web.HTTPNotFound()
+        return web.json_response({"chat_template": CHAT_TEMPLATE})
+
     async def chat(self, request: web.Request) -> web.Response:
+        return await self._counted(request, text=False)
+
+    async def completions(self, request: web.Request) -> web.Response:
+        return await self._counted(request, text=True)
+
+    async def _counted(self, request: web.Request, text: bool) -> web.Response:
         self.stats.requests += 1
         self.stats.in_flight += 1
         try:
-            response = await self._chat(request)
+            response = await self._answer(request, text)
         finally:
             self.stats.in_flight -= 1
         self.stats.by_status[str(response.status)] += 1
         return response
 
-    async def _chat(self, request: web.Request) -> web.Response:
+    async def _answer(self, request: web.Request, text: bool) -> web.Response:
+        """A chat completion, or (`text`) a text completion of a ChatML prompt, parsed back into its chat."""
         try:
             body = json.loads(await request.read())
-            messages = body["messages"]
+            if text:
+                prompt = body["prompt"]
+                messages = parse_chatml(prompt)
+            else:
+                messages = body["messages"]
         except (ValueError, KeyError, TypeError):
-            return _error(400, "invalid_request_error", "body must be JSON with `messages`")
+            return _error(400, "invalid_request_error", f"body must be JSON with `{'prompt' if text else 'messages'}`")
         if body.get("stream"):
             return _error(400, "invalid_request_error", "teacher-sim does not stream")
         sample = request.headers.get(SAMPLE_HEADER, "0")
@@ -238,30 +262,37 @@ class TeacherSim:
 
         problem = self.find(messages)
         last = messages[-1] if messages and isinstance(messages[-1], dict) else {}
-        prefix = None
+        prefix, turn = None, ""
         if last.get("role") == "assistant" and isinstance(last.get("content"), str):
-            prefix = [line.strip() for line in last["content"].splitlines() if line.strip()]
+            # a text prompt ends wherever it ends; a chat's final message stays open only when asked
+            if text or (body.get("continue_final_message") is True and body.get("add_generation_prompt") is False):
+                prefix = [line.strip() for line in last["content"].splitlines() if line.strip()]
+            else:
+                turn = f"#newturn{len(last['content'].splitlines())}"
         program = any(sim_dataset.PROGRAM_MARKER in str(m.get("content", "")).lower() for m in messages)
         prompt_tokens = sum(_tokens(str(m.get("content", ""))) for m in messages)
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
         choices, completion_tokens, wrong_steps = [], 0, []
         for index in range(int(body.get("n") or 1)):
             rng = rng_for("answer", knobs.seed, key, index)
-            text, wrong, kind = respond(problem, rng, knobs, prefix, program)
+            reply, wrong, kind = respond(problem, rng, knobs, prefix, program)
             finish = "stop"
-            if max_tokens and _tokens(text) > max_tokens:
-                text, finish = text[: int(max_tokens) * 4], "length"
-            completion_tokens += _tokens(text)
+            if max_tokens and _tokens(reply) > max_tokens:
+                reply, finish = reply[: int(max_tokens) * 4], "length"
+            completion_tokens += _tokens(reply)
             wrong_steps.append(wrong)
-            tag = f"{problem.id if problem else 'unknown'}#{sample}#{index}"
+            tag = f"{problem.id if problem else 'unknown'}#{sample}#{index}{turn}"
+            entry: dict[str, Any] = {"wrong_step": wrong, "final": kind, "finish_reason": finish}
             if prefix:  # a rollout: logged apart from the samples (`#rollout<steps in its prefix>`)
                 tag += f"#rollout{len(prefix)}"
-            self.stats.injected[tag] = {"wrong_step": wrong, "final": kind, "finish_reason": finish}
-            choices.append({"index": index, "message": {"role": "assistant", "content": text}, "finish_reason": finish})
+                entry["prompt_end"] = (prompt if text else last["content"])[-400:]
+            self.stats.injected[tag] = entry
+            choices.append({"index": index, "text": reply, "finish_reason": finish} if text else
+                           {"index": index, "message": {"role": "assistant", "content": reply}, "finish_reason": finish})
         self.stats.answered[key] += 1
         payload = {
-            "id": f"chatcmpl-{key}",
-            "object": "chat.completion",
+            "id": f"{'cmpl' if text else 'chatcmpl'}-{key}",
+            "object": "text_completion" if text else "chat.completion",
             "created": 0,
             "model": body.get("model", knobs.model),
             "choices": choices,
@@ -270,6 +301,23 @@ class TeacherSim:
         }
         headers = {WRONG_STEP_HEADER: ",".join("-" if w is None else str(w) for w in wrong_steps)}
         return web.Response(body=json.dumps(payload).encode(), content_type="application/json", headers=headers)
+
+
+def parse_chatml(prompt: str) -> list[dict[str, str]]:
+    """The chat a CHAT_TEMPLATE prompt renders (its final message may be left open); a prompt in no
+    chat format is one user message."""
+    if not isinstance(prompt, str):
+        raise TypeError("`prompt` must be a string")
+    if not prompt.startswith("<|im_start|>"):
+        return [{"role": "user", "content": prompt}]
+    messages = []
+    for part in prompt.split("<|im_start|>")[1:]:
+        role, _, rest = part.partition("\n")
+        content, closed, _ = rest.partition("<|im_end|>\n")
+        messages.append({"role": role, "content": content})
+        if not closed:
+            break
+    return messages
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:

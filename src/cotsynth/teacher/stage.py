@@ -23,9 +23,9 @@ from cotsynth.core.seeding import stable_id
 from cotsynth.core.vocabulary import FREE
 from cotsynth.tasks.base import Problem
 from cotsynth.teacher.cache import ResponseCache, cache_key
-from cotsynth.teacher import rollouts
+from cotsynth.teacher import continuation, rollouts
 from cotsynth.teacher.client import Answer, Request, TeacherClient
-from cotsynth.teacher.grading import EXTRACT, claim_labels, final_answer, run_program_answer, score
+from cotsynth.teacher.grading import EXTRACT, claim_labels, final_answer, run_program_answer, score, unevaluated
 from cotsynth.teacher.prompt import PromptBuilder, template_name
 from cotsynth.traces.symbolic import Trace
 from cotsynth.traces.verify import TraceVerdict
@@ -88,6 +88,8 @@ def judge(problem: Problem, answer: Answer, step_labels: str = "claims",
         reason = failure
     elif predicted is None:
         reason = "no final answer: none found in the completion"
+    elif unevaluated(problem, predicted):
+        reason = f"unevaluated answer: {predicted[:100]} is an operation left to do, not a number"
     elif not right:
         reason = f"wrong answer: {predicted[:100]} != {problem.answer}"
     elif labelled is not None and labelled.first_wrong is not None:
@@ -145,10 +147,11 @@ class TeacherStage:
         return results, stats
 
     async def _rollouts(self, client: TeacherClient, results: list[tuple[Problem, list[Sample]]],
-                        task_key: str) -> dict[str, int]:
+                        task_key: str) -> dict[str, Any]:
         """Label the steps of every sample the keep policy keeps by continuing each step prefix."""
         spec = self.spec
         todo = []
+        how = None
         for problem, samples in results:
             kept, _ = self.keep(samples)
             for sample in kept:
@@ -159,7 +162,9 @@ class TeacherStage:
                     sample.trace.meta["rollouts"] = {"skipped": f"{len(steps)} steps > max_steps {spec.rollouts.max_steps}"}
                     continue
                 messages = self.prompts.messages(problem, task_key)
-                todo.append((problem, sample, rollouts.rollout_requests(spec, messages, problem, sample.trace.sample_index, steps)))
+                how = how or await continuation.resolve(spec, self.config.base_dir)
+                todo.append((problem, sample, rollouts.rollout_requests(spec, messages, problem, sample.trace.sample_index,
+                                                                        steps, how)))
         flat = [r for _, _, per_step in todo for rs in per_step for r in rs]
         progress.add("teacher.total", len(flat))  # the continuations join the requests the run shows
         answers = iter(await asyncio.gather(*(client.complete(r) for r in flat)))
@@ -171,7 +176,8 @@ class TeacherStage:
             steps_labelled += sum(x is not None for x in found.labels)
             sample.verdict = TraceVerdict(sample.verdict.verified, found.labels if complete else None,
                                           sample.verdict.method + "+rollouts", sample.verdict.reason)
-        return {"traces": len(todo), "steps": steps_labelled, "requests": len(flat)}
+        counts: dict[str, Any] = {"traces": len(todo), "steps": steps_labelled, "requests": len(flat)}
+        return counts | ({"mode": how.mode} if how else {})
 
     def _sample(self, problem: Problem, index: int, answer: Answer) -> Sample:
         usage = {"prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens}
