@@ -62,6 +62,7 @@ def run(pipeline, out_dir, executor, ray_address, workers, limit, resume, overwr
     from cotsynth.pipeline.run import RunOptions, run_pipeline
     from cotsynth.run_display import RunDisplay
     from cotsynth.splits import SplitError
+    from cotsynth.teacher.continuation import ContinuationError
 
     options = RunOptions(Path(config.output.dir), executor, workers, ray_address, limit, resume, overwrite)
     started = time.perf_counter()
@@ -76,6 +77,8 @@ def run(pipeline, out_dir, executor, ray_address, workers, limit, resume, overwr
             fail(str(err))
         except SplitError as err:
             fail(f"{path}: splits: {err} (the generated units are kept: fix the config and rerun with --resume)")
+        except ContinuationError as err:
+            fail(f"{path}: traces: {err}")
         except OSError as err:  # a full disk, a file size limit, a lost mount: the finished units are safe
             fail(
                 f"writing {err.filename or options.out_dir}: {err.strerror or err}; the finished units are kept in "

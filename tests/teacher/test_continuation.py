@@ -100,12 +100,19 @@ def test_both_ways_of_continuing_write_the_same_records(tmp_path):
 
 
 def test_completions_without_any_template_says_so(tmp_path):
+    """A run asking for `completions` from a server with no template stops with one line and exit 2."""
+    import yaml
+    from click.testing import CliRunner
+
+    from cotsynth.cli import main
+
     doc = dataset_document(write_jsonl(tmp_path / "rows.jsonl", UNIQUE[:4]), step_labels="rollouts", samples=1,
                            rollouts={"per_step": 1, "mode": "completions"})
     with start_sim(parse_config(doc), SimKnobs(seed=1, chat_template=False)) as sim:
-        from cotsynth.pipeline.run import RunOptions, run_pipeline
-
         doc["traces"][0]["endpoint"]["base_url"] = sim.base_url
-        doc["output"]["dir"] = str(tmp_path / "out")
-        with pytest.raises(ValueError, match="set rollouts.chat_template"):
-            run_pipeline(parse_config(doc), RunOptions(out_dir=tmp_path / "out", executor="local"))
+        pipeline = tmp_path / "pipeline.yaml"
+        pipeline.write_text(yaml.safe_dump(doc))
+        result = CliRunner().invoke(main, ["run", str(pipeline), "--executor", "local", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "traces: rollouts.mode `completions` needs a chat template" in result.output
+    assert "set rollouts.chat_template" in result.output and "Traceback" not in result.output

@@ -23,6 +23,10 @@ CHAT_FLAGS = {"continue_final_message": True, "add_generation_prompt": False}
 PROPS_TIMEOUT_S = 10.0
 
 
+class ContinuationError(ValueError):
+    """The teacher cannot continue a reply the way the config asks: the run stops with this one line."""
+
+
 @dataclass(frozen=True)
 class Continuation:
     mode: str  # continue_final_message | completions
@@ -57,7 +61,7 @@ async def resolve(spec: TeacherTraces, base_dir: str) -> Continuation:
         if template is None and mode != "continue_final_message":
             template = await asyncio.to_thread(server_template, spec.endpoint.base_url)
         if mode == "completions" and template is None:
-            raise ValueError(f"rollouts.mode `completions` needs a chat template: {props_url(spec.endpoint.base_url)} "
+            raise ContinuationError(f"rollouts.mode `completions` needs a chat template: {props_url(spec.endpoint.base_url)} "
                              "has none; set rollouts.chat_template")
         chosen = "completions" if template is not None and mode != "continue_final_message" else "continue_final_message"
         _RESOLVED[key] = Continuation(chosen, template if chosen == "completions" else None)
