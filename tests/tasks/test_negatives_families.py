@@ -20,7 +20,8 @@ from cotsynth.traces.error_models import error_model
 from cotsynth.traces.negatives import negative_traces, negative_verdict
 from cotsynth.traces.symbolic import render
 
-FAMILIES = ("sort", "scan", "poly", "linear_eq", "modular", "multiply", "list_ops", "kg_compare", "mixtures")
+FAMILIES = ("sort", "scan", "poly", "linear_eq", "modular", "multiply", "list_ops", "kg_compare", "mixtures",
+            "weekdays", "savings_race")  # the last three are family files: decimal, and two with text steps
 KNOBS = {"kg_compare": {"hops": [0, 2], "form": ["yes_no", "which", "three_way"]},
          "poly": {"op": ["expand", "evaluate", "differentiate"]}}
 
@@ -108,11 +109,17 @@ def _expression(problem, wrong, node, inputs):
     from cotsynth.tasks.declarative.expr import evaluate, number, show
     from cotsynth.tasks.declarative.family import parse_cached
 
-    env = {n: number(v) for n, v in node.attrs["given"].items()} | {n.id: number(n.output) for n in wrong.nodes}
+    def value(text, is_text):
+        return text if is_text else number(text)
+
+    texts = node.attrs.get("text", ())
+    env = {n: value(v, n in texts) for n, v in node.attrs["given"].items()}
+    env |= {n.id: value(n.output, n.id in n.attrs.get("text", ())) for n in wrong.nodes}
     return node.output == show(evaluate(parse_cached(node.attrs["expr"]), env)) and node.output in node.text
 
 
-_RECOMPUTE = {("scan", "*"): _scan, ("mixtures", "*"): _expression, ("sort", "*"): _sorted_move, ("linear_eq", "*"): _linear,
+_RECOMPUTE = {("scan", "*"): _scan, ("mixtures", "*"): _expression, ("weekdays", "*"): _expression,
+              ("savings_race", "*"): _expression, ("sort", "*"): _sorted_move, ("linear_eq", "*"): _linear,
               ("multiply", "partial_product"): _partial, ("poly", "assemble"): _assembled,
               ("kg_compare", "compare"): _compared,
               **{("list_ops", op): _listed for op in ("reverse", "running_sum", "add_each", "multiply_each")}}

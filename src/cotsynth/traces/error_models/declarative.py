@@ -38,10 +38,9 @@ class DeclarativeModel(ErrorModel):
     kinds = KINDS
 
     def propagate(self, graph: StepGraph, step: int, kind: str, rng: random.Random) -> StepGraph | None:
-        from cotsynth.tasks.declarative.expr import number
         from cotsynth.tasks.declarative.family import parse_cached
 
-        values = {n.id: number(n.output) for n in graph.nodes}
+        values = {n.id: _value_of(n.output, n.id in n.attrs.get("text", ())) for n in graph.nodes}
         nodes, changed = list(graph.nodes), set()
         for k, node in enumerate(graph.nodes[step:], start=step):
             names = parse_cached(node.attrs["expr"]).names()
@@ -65,11 +64,12 @@ class DeclarativeModel(ErrorModel):
         """The node from its expression over `values` (givens as recorded unless `misread`), its text
         with each changed value put in, and its operands' values (its graph inputs); `value` overrides
         the result (a slip in the calculation)."""
-        from cotsynth.tasks.declarative.expr import EvalError, evaluate, number
+        from cotsynth.tasks.declarative.expr import EvalError, evaluate
         from cotsynth.tasks.declarative.family import parse_cached
 
         expr = parse_cached(node.attrs["expr"])
-        env = {n: number(v) for n, v in (node.attrs["given"] | misread).items()} | values
+        texts = node.attrs.get("text", ())
+        env = {n: _value_of(v, n in texts) for n, v in (node.attrs["given"] | misread).items()} | values
         try:
             right = evaluate(expr, env)
             inputs = tuple(i if i.startswith(REF) else _show(evaluate(o, env)) for i, o in zip(node.inputs, expr.operands))
@@ -86,6 +86,8 @@ class DeclarativeModel(ErrorModel):
         from cotsynth.tasks.declarative.expr import number
 
         right = values[node.id]
+        if isinstance(right, (str, bool)):
+            return None  # a text or a condition: no slip of these kinds (later numbers still follow a wrong one)
         if kind == "operand_misread":
             if not node.attrs["given"]:
                 return None
@@ -94,9 +96,9 @@ class DeclarativeModel(ErrorModel):
             return self._evaluate(graph, node, values, {name: wrong}) if wrong else None
         if kind == "sign_error":
             return self._evaluate(graph, node, values, {}, -right) if right else None
-        operands = [number(graph.resolve(i)) for i in node.inputs]
-        if len(operands) != 2 or kind not in ("carry_slip", "borrow_slip"):
+        if kind not in ("carry_slip", "borrow_slip") or node.op not in ("add", "sub", "mul") or len(node.inputs) != 2:
             return None
+        operands = [number(graph.resolve(i)) for i in node.inputs]
         a, b = operands
         scale = 10 ** max(_places(v) for v in (a, b, right))
         if (a * scale).denominator != 1 or (b * scale).denominator != 1 or (right * scale).denominator != 1:
@@ -113,7 +115,14 @@ class DeclarativeModel(ErrorModel):
         return self._evaluate(graph, node, values, {}, right + Fraction(sign * 10 ** rng.choice(places), scale))
 
 
-def _show(value: Fraction) -> str:
+def _value_of(text: str, is_text: bool) -> Fraction | int | str:
+    """A recorded value: a text as itself, a number exactly."""
+    from cotsynth.tasks.declarative.expr import number
+
+    return text if is_text else number(text)
+
+
+def _show(value: Fraction | int | str) -> str:
     from cotsynth.tasks.declarative.expr import show
 
     return show(value)
