@@ -92,13 +92,14 @@ def test_ray_equals_local(tmp_path, ray_session):
 
 
 def run_split(tmp_path: Path, splits: dict) -> tuple[list[dict], dict]:
-    path = write_jsonl(tmp_path / "rows.jsonl", UNIQUE)
-    doc = dataset_document(path, samples=2)
+    write_jsonl(tmp_path / "rows.jsonl", UNIQUE)
+    doc = dataset_document("rows.jsonl", samples=2)  # relative: ids (and the sim's faults) do not vary with tmp_path
     doc["splits"] = splits
-    with start_sim(parse_config(doc), SimKnobs(seed=5, p_wrong_step=0.4)) as sim:
+    with start_sim(parse_config(doc, base_dir=tmp_path), SimKnobs(seed=5, p_wrong_step=0.4)) as sim:
         doc["traces"][0]["endpoint"]["base_url"] = sim.base_url
         out = tmp_path / "out"
-        run_pipeline(parse_config(doc | {"output": doc["output"] | {"dir": str(out)}}), RunOptions(out_dir=out, executor="local"))
+        run_pipeline(parse_config(doc | {"output": doc["output"] | {"dir": str(out)}}, base_dir=tmp_path),
+                     RunOptions(out_dir=out, executor="local"))
     import pyarrow.parquet as pq
 
     rows = [r for p in sorted((out / "data").glob("*.parquet")) for r in pq.read_table(p).to_pylist()]

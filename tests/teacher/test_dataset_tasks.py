@@ -18,6 +18,13 @@ from cotsynth.teacher.sim import SimKnobs, start_sim
 UNIQUE = ROWS[:-1]  # the sim's injection log is per question: a repeated question would share entries
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path, monkeypatch):
+    """Run from tmp_path and name the data by a relative path: ids hash the path as written, so an
+    absolute tmp path would change the ids, and with them the sim's seeded faults, on every run."""
+    monkeypatch.chdir(tmp_path)
+
+
 def records(out: Path) -> list[dict]:
     return pa.concat_tables([pq.read_table(p) for p in sorted((out / "data").glob("*.parquet"))]).to_pylist()
 
@@ -42,7 +49,7 @@ def drops(out: Path) -> list[dict]:
 
 
 def test_local_jsonl_with_gsm8k_gold_and_claims(tmp_path):
-    doc = dataset_document(write_jsonl(tmp_path / "rows.jsonl"), step_labels="claims")
+    doc = dataset_document(write_jsonl(Path("rows.jsonl")), step_labels="claims")
     manifest, _ = run_against_sim(doc, tmp_path / "out")
     rows = records(tmp_path / "out")
     assert rows and all(r["verified"] for r in rows)  # a clean sim: every sample reaches the gold
@@ -64,7 +71,7 @@ def test_local_jsonl_with_gsm8k_gold_and_claims(tmp_path):
 
 
 def test_wrong_claims_reject_the_sample_and_label_the_step(tmp_path):
-    doc = dataset_document(write_jsonl(tmp_path / "rows.jsonl", UNIQUE), step_labels="claims")
+    doc = dataset_document(write_jsonl(Path("rows.jsonl"), UNIQUE), step_labels="claims")
     _, stats = run_against_sim(doc, tmp_path / "out", p_wrong_step=0.5)
     injected = stats["injected"]
     rows = records(tmp_path / "out")
@@ -81,7 +88,7 @@ def test_wrong_claims_reject_the_sample_and_label_the_step(tmp_path):
 
 
 def test_local_parquet_and_no_step_labels(tmp_path):
-    path = tmp_path / "rows.parquet"
+    path = Path("rows.parquet")
     pq.write_table(pa.Table.from_pylist(ROWS), path)
     doc = dataset_document(path, step_labels="none", samples=1)
     manifest, _ = run_against_sim(doc, tmp_path / "out")
@@ -91,10 +98,8 @@ def test_local_parquet_and_no_step_labels(tmp_path):
     assert manifest["counts"]["teacher"][0]["problems"]["kept"] == len(ROWS) - 1  # before dedup
 
 
-def test_dataset_built_with_datasets_loaded_by_name_from_a_local_path(tmp_path, monkeypatch):
+def test_dataset_built_with_datasets_loaded_by_name_from_a_local_path(tmp_path):
     import datasets
-
-    monkeypatch.chdir(tmp_path)  # a relative path: ids (and so the 10-problem split) do not vary with tmp_path
 
     built = datasets.Dataset.from_list(ROWS[:12])
     folder = tmp_path / "hub" / "shells"
@@ -110,7 +115,7 @@ def test_dataset_built_with_datasets_loaded_by_name_from_a_local_path(tmp_path, 
 
 
 def test_rollout_labels_find_the_injected_wrong_step(tmp_path):
-    doc = dataset_document(write_jsonl(tmp_path / "rows.jsonl", UNIQUE), step_labels="rollouts", samples=2,
+    doc = dataset_document(write_jsonl(Path("rows.jsonl"), UNIQUE), step_labels="rollouts", samples=2,
                            rollouts={"per_step": 4, "max_steps": 6})
     manifest, stats = run_against_sim(doc, tmp_path / "out", p_wrong_step=0.3)
     injected = stats["injected"]
@@ -139,7 +144,7 @@ def test_rollout_labels_find_the_injected_wrong_step(tmp_path):
 
 
 def test_program_format_runs_in_the_sandbox(tmp_path):
-    doc = dataset_document(write_jsonl(tmp_path / "rows.jsonl", UNIQUE), format="program", samples=2)
+    doc = dataset_document(write_jsonl(Path("rows.jsonl"), UNIQUE), format="program", samples=2)
     _, stats = run_against_sim(doc, tmp_path / "out", p_wrong_step=0.3)
     injected = stats["injected"]
     rows = records(tmp_path / "out")
