@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -26,7 +27,7 @@ def declared(config: PipelineConfig, manifest: dict[str, Any]) -> dict[str, list
             for view in ["default", *config.output.formats]}
 
 
-def header(config: PipelineConfig, manifest: dict[str, Any]) -> dict[str, Any]:
+def header(config: PipelineConfig, manifest: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     configs = []
     for view, splits in declared(config, manifest).items():
         if not splits:
@@ -42,12 +43,29 @@ def header(config: PipelineConfig, manifest: dict[str, Any]) -> dict[str, Any]:
     rows = sum(c["data"] for c in manifest["counts"]["splits"].values())
     return {
         "configs": configs,
+        "dataset_info": dataset_info(config, manifest, out_dir),
         "license": config.output.license,
         "task_categories": ["text-generation", "question-answering"],
         "tags": ["synthetic", "chain-of-thought", "cotsynth", *sorted({t.family or "dataset" for t in config.tasks})],
         "size_categories": [size_category(rows)],
         "pretty_name": config.name,
     }
+
+
+def dataset_info(config: PipelineConfig, manifest: dict[str, Any], out_dir: Path) -> list[dict[str, Any]]:
+    """Each config's split sizes: rows, and bytes of its Parquet shards. `datasets` checks the rows on
+    load, and it keys its cache of a local folder on the card (folder name, configs, dataset_info), not
+    on the files: without the sizes a re-run into a same-named folder could load the earlier rows."""
+    counts = manifest["counts"]["splits"]
+    info = []
+    for view, splits in declared(config, manifest).items():
+        folder = "data" if view == "default" else view
+        shards = manifest["files"].get(folder, [])
+        info.append({"config_name": view, "splits": [
+            {"name": s, "num_bytes": sum((out_dir / f).stat().st_size for f in shards if f.startswith(f"{folder}/{s}-")),
+             "num_examples": counts[s]["data" if view == "default" else view]}
+            for s in splits]})
+    return [entry for entry in info if entry["splits"]]
 
 
 def contents(config: PipelineConfig, manifest: dict[str, Any]) -> list[str]:
@@ -78,7 +96,8 @@ def contents(config: PipelineConfig, manifest: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render(config: PipelineConfig, manifest: dict[str, Any], report_summary: str = "", probe_summary: str = "") -> str:
+def render(config: PipelineConfig, manifest: dict[str, Any], out_dir: Path, report_summary: str = "",
+           probe_summary: str = "") -> str:
     """The card; `probe_summary` is the Markdown of `cotsynth probe DIR` once the output has one."""
     env = environment(loader=jinja2.FileSystemLoader(resource_dir("templates") / "card"), keep_trailing_newline=True)
     canonical = config.canonical()
@@ -87,7 +106,7 @@ def render(config: PipelineConfig, manifest: dict[str, Any], report_summary: str
         for i, t in enumerate(canonical["tasks"])
     ]
     return env.get_template("README.md.j2").render(
-        header=yaml.safe_dump(header(config, manifest), sort_keys=False).strip(),
+        header=yaml.safe_dump(header(config, manifest, out_dir), sort_keys=False).strip(),
         name=config.name,
         version=manifest["versions"].get("cotsynth", "dev"),
         seed=config.seed,

@@ -121,7 +121,7 @@ def run_pipeline(
     manifest["timings"]["map_wall_seconds"] = round(map_seconds, 3)
     manifest["timings"]["finalize_seconds"] = round(time.perf_counter() - finalize_started, 3)
     manifest["timings"]["total_seconds"] = round(time.perf_counter() - started, 3)
-    finish(out_dir, card.render(config, manifest, render_summary(report)), manifest)
+    finish(out_dir, card.render(config, manifest, out_dir, render_summary(report)), manifest)
     return manifest
 
 

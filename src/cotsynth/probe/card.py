@@ -41,5 +41,5 @@ def add_to_card(folder: Path, probe: dict) -> None:
     for figures in (manifest["counts"], report):  # stored with sorted keys; the card lists splits in run order
         if isinstance(figures.get("splits"), dict):
             figures["splits"] = {split: figures["splits"][split] for split in run_order(figures["splits"])}
-    text = card.render(config, manifest, render_summary(report), probe_markdown(probe))
+    text = card.render(config, manifest, folder, render_summary(report), probe_markdown(probe))
     write_text_atomic(folder / "README.md", text)
