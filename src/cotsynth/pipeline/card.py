@@ -9,6 +9,7 @@ import jinja2
 import yaml
 
 from cotsynth.config import PipelineConfig
+from cotsynth.pipeline.outdir import DATA
 from cotsynth.resources import resource_dir
 from cotsynth.templating import environment
 
@@ -20,10 +21,15 @@ def size_category(rows: int) -> str:
     return "1M<n<10M" if rows < 10_000_000 else "n>10M"
 
 
+def folder(view: str) -> str:
+    """A config's folder, which is also its key in the manifest's split counts: `default` is the records."""
+    return DATA if view == "default" else view
+
+
 def declared(config: PipelineConfig, manifest: dict[str, Any]) -> dict[str, list[str]]:
     """Per config (`default` and each view), the splits with rows: only these have shards."""
     splits = manifest["counts"]["splits"]
-    return {view: [s for s, c in splits.items() if c["data" if view == "default" else view]]
+    return {view: [s for s, c in splits.items() if c[folder(view)]]
             for view in ["default", *config.output.formats]}
 
 
@@ -32,10 +38,9 @@ def header(config: PipelineConfig, manifest: dict[str, Any], out_dir: Path) -> d
     for view, splits in declared(config, manifest).items():
         if not splits:
             continue
-        folder = "data" if view == "default" else view
         entry: dict[str, Any] = {
             "config_name": view,
-            "data_files": [{"split": s, "path": f"{folder}/{s}-*.parquet"} for s in splits],
+            "data_files": [{"split": s, "path": f"{folder(view)}/{s}-*.parquet"} for s in splits],
         }
         if view == "default" or not configs:
             entry["default"] = True
@@ -59,11 +64,10 @@ def dataset_info(config: PipelineConfig, manifest: dict[str, Any], out_dir: Path
     counts = manifest["counts"]["splits"]
     info = []
     for view, splits in declared(config, manifest).items():
-        folder = "data" if view == "default" else view
-        shards = manifest["files"].get(folder, [])
+        shards = manifest["files"].get(folder(view), [])
         info.append({"config_name": view, "splits": [
-            {"name": s, "num_bytes": sum((out_dir / f).stat().st_size for f in shards if f.startswith(f"{folder}/{s}-")),
-             "num_examples": counts[s]["data" if view == "default" else view]}
+            {"name": s, "num_bytes": sum((out_dir / f).stat().st_size for f in shards if f.startswith(f"{folder(view)}/{s}-")),
+             "num_examples": counts[s][folder(view)]}
             for s in splits]})
     return [entry for entry in info if entry["splits"]]
 
