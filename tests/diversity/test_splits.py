@@ -48,6 +48,26 @@ def test_difficulty_threshold(clean):
     assert all((s > 4) == (sp == "test") for s, sp in zip(steps, splits))
 
 
+@pytest.mark.parametrize("strategy", [{"strategy": "iid", "test_fraction": 0.3},
+                                      {"strategy": "difficulty", "difficulty": {"knob": "steps", "threshold": 3}}])
+def test_keep_in_train_pins_rows_out_of_test_and_validation(clean, strategy):
+    steps = np.array([json.loads(k)["steps"] for k in clean.column("knobs").to_pylist()])
+    low = int(steps.min())
+    free = assign(clean, SplitsConfig(**strategy, validation_fraction=0.1), 4)
+    pinned = assign(clean, SplitsConfig(**strategy, validation_fraction=0.1, keep_in_train={"steps": [low]}), 4)
+    assert {s for s, k in zip(free, steps) if k == low} > {"train"}  # without the pin some leave train
+    assert all(s == "train" for s, k in zip(pinned, steps) if k == low)
+    others = steps != low
+    assert abs(Counter(pinned)["validation"] / clean.num_rows - 0.1) < 0.03  # the share is still of all rows
+    if strategy["strategy"] == "difficulty":  # a per-row rule: the unpinned rows keep their test side
+        assert [s == "test" for s, o in zip(pinned, others) if o] == [s == "test" for s, o in zip(free, others) if o]
+
+
+def test_keep_in_train_names_an_unknown_knob(clean):
+    with pytest.raises(SplitError, match=r"keep_in_train: no problem records the knob\(s\) \['stepz'\]"):
+        assign(clean, SplitsConfig(keep_in_train={"stepz": [1]}), 0)
+
+
 def test_heldout_compounds_really_held_out(clean):
     splits = assign(clean, SplitsConfig(strategy="heldout_compounds", heldout_compounds={"names": ["div>mul"]}), 0)
     comps = clean.column("compounds").to_pylist()

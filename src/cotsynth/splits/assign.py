@@ -20,15 +20,17 @@ def assign(problems: pa.Table, config: SplitsConfig, seed: int, info: dict | Non
     `info`, if given, receives what the strategy found out (mcd: its divergences and search trace).
 
     Validation is an in-distribution slice of the train side (seeded by problem_id), so it never
-    receives held-out compounds, templates or harder problems.
+    receives held-out compounds, templates or harder problems. Problems `keep_in_train` pins stay in
+    train whatever the strategy says.
     """
     if problems.num_rows == 0:
         raise SplitError("no problems to split")
+    pinned = strategies.kept_in_train(problems, config.keep_in_train) if config.keep_in_train else None
     if config.strategy == "mcd":
-        splits = mcd_splits(problems, config, (config.mcd or MCDParams()).targets()[0], seed, info)
+        splits = mcd_splits(problems, config, (config.mcd or MCDParams()).targets()[0], seed, info, pinned)
     else:
         test = TEST_MASKS[config.strategy](problems, config, seed)
-        splits = with_validation(problems, test, config.validation_fraction, seed)
+        splits = with_validation(problems, test, config.validation_fraction, seed, pinned)
     check(problems, splits, config.strategy)
     return splits.tolist()
 
@@ -51,24 +53,30 @@ TEST_MASKS: dict[str, TestMask] = {
 }
 
 
-def with_validation(problems: pa.Table, test: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    """Split names: test where `test`, else validation for a seeded `fraction` of all rows, else train."""
+def with_validation(problems: pa.Table, test: np.ndarray, fraction: float, seed: int, pinned: np.ndarray | None = None) -> np.ndarray:
+    """Split names: train where `pinned`, else test where `test`, else validation for a seeded
+    `fraction` of all rows (drawn from the rows neither test nor pinned), else train."""
+    if pinned is not None:
+        test = test & ~pinned
     splits = np.where(test, "test", "train").astype(object)
     if fraction > 0:
-        train = ~test
-        share = fraction / max(train.mean(), 1e-12)
+        eligible = ~test if pinned is None else ~test & ~pinned
+        if pinned is not None and not eligible.any():
+            raise SplitError("validation_fraction: every train problem is pinned by keep_in_train; nothing to carve")
+        share = fraction / max(eligible.mean(), 1e-12)
         u = unit_hash(seed, problems.column("problem_id"), "validation")
-        splits[train & (u < share)] = "validation"
+        splits[eligible & (u < share)] = "validation"
     return splits
 
 
-def mcd_splits(problems: pa.Table, config: SplitsConfig, target: float | None, seed: int, info: dict | None = None) -> np.ndarray:
+def mcd_splits(problems: pa.Table, config: SplitsConfig, target: float | None, seed: int, info: dict | None = None,
+               pinned: np.ndarray | None = None) -> np.ndarray:
     """The mcd split with its validation slice; the atom bound holds against the final train side
     (carving validation out of train shifts it slightly: the search then reruns under a tighter bound)."""
     params = config.mcd or MCDParams()
     for factor in (1.0, 0.9, 0.75, 0.5):
         test, result = mcd.search(problems, params, config.test_fraction, seed, target, params.max_atom_divergence * factor)
-        splits = with_validation(problems, test, config.validation_fraction, seed)
+        splits = with_validation(problems, test, config.validation_fraction, seed, pinned)
         d = divergences(problems, splits)["test"]
         if d["atom_divergence"] <= params.max_atom_divergence:
             if info is not None:

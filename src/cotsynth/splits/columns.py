@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from cotsynth.core.metrics import divergences
 from cotsynth.splits.assign import check, mcd_splits
+from cotsynth.splits.strategies import kept_in_train
 from cotsynth.splits.config import SplitsConfig
 from cotsynth.splits.leakage import leakage
 
@@ -33,8 +34,9 @@ def split_columns(
         return None
     columns: dict[str, pa.Array] = {"problem_id": problems.column("problem_id").combine_chunks()}
     summary = {}
+    pinned = kept_in_train(problems, config.keep_in_train) if config.keep_in_train else None
     for target in config.mcd.targets()[1:]:
-        splits = mcd_splits(problems, config, target, seed)
+        splits = mcd_splits(problems, config, target, seed, pinned=pinned)
         check(problems, splits, config.strategy)
         settled = leakage(problems, splits.tolist(), config, threshold, signatures_of)["splits"]
         name = column_name(target)

@@ -110,6 +110,10 @@ class SplitsConfig(BaseModel):
                       "mcd"] = "iid"
     test_fraction: float = Field(0.1, gt=0, lt=1)
     validation_fraction: float = Field(0.0, ge=0, lt=1)
+    keep_in_train: dict[str, list[int | float | str]] | None = Field(
+        None, description="knob -> values: problems with one of these recorded knob values are always in train "
+        "(never test or validation), e.g. `{hops: [1]}` keeps every atomic fact of kg_compose in train",
+    )
     difficulty: DifficultyParams | None = None
     heldout_compounds: HeldoutParams | None = None
     heldout_templates: HeldoutParams | None = None

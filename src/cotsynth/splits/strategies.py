@@ -36,6 +36,24 @@ def knob_values(problems: pa.Table, knob: str) -> np.ndarray:
     return out
 
 
+def kept_in_train(problems: pa.Table, keep: dict[str, list]) -> np.ndarray:
+    """Per row, whether one of its recorded knobs has a value `keep` pins to train. A knob that no
+    problem records is a config error (a misspelt name would otherwise pin nothing)."""
+    pinned = np.zeros(problems.num_rows, bool)
+    recorded: set[str] = set()
+    memo: dict[str, bool] = {}
+    for k, text in enumerate(problems.column("knobs").to_pylist()):
+        if text not in memo:
+            knobs = json.loads(text)
+            recorded.update(knobs)
+            memo[text] = any(name in knobs and knobs[name] in values for name, values in keep.items())
+        pinned[k] = memo[text]
+    missing = sorted(set(keep) - recorded)
+    if missing:
+        raise SplitError(f"keep_in_train: no problem records the knob(s) {missing} (recorded: {sorted(recorded)})")
+    return pinned
+
+
 def difficulty(problems: pa.Table, params: DifficultyParams, test_fraction: float) -> np.ndarray:
     """Test where the knob exceeds the threshold (by default the cut leaving about test_fraction above)."""
     values = knob_values(problems, params.knob)
