@@ -6,9 +6,12 @@ import math
 import random
 from collections import Counter
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cotsynth.diversity.selfbleu import MAX_ORDER, self_bleu
+from cotsynth.diversity.selfbleu import MAX_ORDER, _closest_other_lengths, self_bleu
 from cotsynth.diversity.text import tokenize
 
 
@@ -47,3 +50,11 @@ def test_self_bleu_of_identical_and_disjoint_texts():
     smoothed = math.exp(sum(math.log(0.1 / total) for total in (4, 3, 2, 1)) / 4)  # no n-gram shared
     assert self_bleu([["a", "b", "c", "d"], ["e", "f", "g", "h"]]) == pytest.approx(smoothed)
     assert self_bleu([["a"]]) == 0.0
+
+
+@settings(deadline=None)
+@given(st.lists(st.integers(0, 12), min_size=2, max_size=40))
+def test_closest_other_length_is_the_brute_force_one(lengths):
+    expected = [min((abs(other - length), other) for j, other in enumerate(lengths) if j != i)[1]
+                for i, length in enumerate(lengths)]
+    assert _closest_other_lengths(np.array(lengths, np.int64)).tolist() == expected

@@ -58,3 +58,16 @@ def test_sample_rows_grow_as_the_cube_root_of_the_data():
     assert sample_rows(680_000, VENDI_SAMPLE) < DIMS
     assert sample_rows(700_000, VENDI_SAMPLE) == VENDI_SAMPLE
     assert sample_rows(10**6, COT_VENDI_SAMPLE) == COT_VENDI_SAMPLE
+
+
+def test_local_executor_runs_a_list_of_calls_in_order_on_threads():
+    import threading
+
+    from cotsynth.pipeline.executors import LocalExecutor
+
+    executor = LocalExecutor()
+    results = list(executor.imap(lambda k: (k, threading.current_thread().name), [(k,) for k in range(6)]))
+    assert [k for k, _ in results] == list(range(6))
+    if executor.threads > 1:
+        assert all(name.startswith("cotsynth-imap") for _, name in results)
+    assert list(executor.imap(lambda k: k * 2, iter([(1,), (2,)]))) == [2, 4]  # an iterator: in this thread

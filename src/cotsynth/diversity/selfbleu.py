@@ -26,16 +26,13 @@ def self_bleu(tokens: pa.ListArray | list[list[str]]) -> float:
     offsets, hashes = token_hashes(tokens)
     lengths = np.diff(offsets)
     clipped, totals = _clipped_counts(offsets, hashes, len(lengths))
-    order = np.argsort(lengths, kind="stable")
-    sorted_lengths = lengths[order]
     scores = []
-    for doc, length in enumerate(lengths.tolist()):
+    for doc, (length, ref) in enumerate(zip(lengths.tolist(), _closest_other_lengths(lengths).tolist())):
         if length == 0:
             continue
         log_p = 0.0
         for clip, total in zip(clipped[doc], totals[doc]):
             log_p += math.log((clip if clip else 0.1) / total) if total else math.log(0.1)
-        ref = _closest_other_length(sorted_lengths, order, doc, length)
         bp = 1.0 if length > ref else math.exp(1 - ref / length)
         scores.append(bp * math.exp(log_p / MAX_ORDER))
     return float(np.mean(scores)) if scores else 0.0
@@ -68,7 +65,12 @@ def _clipped_counts(offsets: np.ndarray, hashes: np.ndarray, docs: int) -> tuple
     return clipped.T.tolist(), totals.T.tolist()
 
 
-def _closest_other_length(sorted_lengths: np.ndarray, order: np.ndarray, doc: int, length: int) -> int:
-    pos = int(np.searchsorted(sorted_lengths, length))
-    candidates = [p for p in range(max(0, pos - 2), min(len(order), pos + 2)) if order[p] != doc]
-    return int(min((abs(int(sorted_lengths[p]) - length), int(sorted_lengths[p])) for p in candidates)[1])
+def _closest_other_lengths(lengths: np.ndarray) -> np.ndarray:
+    """Per text, the length of the closest-length other text (the shorter on a tie): its own length
+    when another text shares it, else the nearest distinct length below or above."""
+    distinct, counts = np.unique(lengths, return_counts=True)
+    at = np.searchsorted(distinct, lengths)
+    below = distinct[np.maximum(at - 1, 0)]
+    above = distinct[np.minimum(at + 1, len(distinct) - 1)]
+    take_below = (at > 0) & ((at == len(distinct) - 1) | (lengths - below <= above - lengths))
+    return np.where(counts[at] > 1, lengths, np.where(take_below, below, above))

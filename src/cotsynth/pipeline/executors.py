@@ -5,7 +5,7 @@ completion order: `make(workers)` builds the function once per worker (it is tol
 share the items, for budgets split among them), and `after(result)` runs on each result where its
 output is wanted (on a worker sharing the driver's machine, else on the driver). `imap(fn, items)`
 runs a pure function over argument tuples, results in order. `local` runs both in this process
-(tests, tiny runs). `ray` runs them on one pool of Ray actors, kept from the first item to the last
+(tests, tiny runs; an `imap` over a list on a few threads). `ray` runs them on one pool of Ray actors, kept from the first item to the last
 call, embedded on this machine by default or joined to a cluster (`--ray-address` / `RAY_ADDRESS`).
 What `make` closes over (the validated config) is shipped to the object store once and built once
 per actor. The results are the same whichever executor runs them.
@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -31,11 +32,14 @@ Make = Callable[[int], Callable[[Any], Any]]  # (workers sharing the items) -> t
 
 class LocalExecutor:
     name = "local"
+    MAX_THREADS = 4  # for `imap` over a list: independent calls that release the GIL (eigensolves)
 
     def __init__(self, workers: int | None = None):
         if workers not in (None, 1):
             raise ValueError("the local executor runs in this process: use --executor ray for --workers > 1")
         self.workers = 1
+        usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        self.threads = min(self.MAX_THREADS, usable)
 
     def map(self, make: Make, items: list, cpus: float = 1, after: Callable | None = None) -> Iterator[Any]:
         fn = make(1)
@@ -44,6 +48,14 @@ class LocalExecutor:
             yield after(result) if after else result
 
     def imap(self, fn: Callable, items: Iterable[tuple]) -> Iterator[Any]:
+        """fn(*args) per tuple, results in order. A list (its calls are independent and all known,
+        like the report's sample metrics) runs on up to one thread per CPU this process may use,
+        submitted before this returns so the caller works meanwhile, as on Ray; an iterator, here."""
+        if isinstance(items, (list, tuple)) and len(items) > 1 and self.threads > 1:
+            pool = ThreadPoolExecutor(max_workers=min(self.threads, len(items)), thread_name_prefix="cotsynth-imap")
+            futures = [pool.submit(fn, *args) for args in items]
+            pool.shutdown(wait=False)  # the threads end once the calls are done
+            return (future.result() for future in futures)
         return (fn(*args) for args in items)
 
     def worker_counts(self) -> dict[str, float]:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from threadpoolctl import threadpool_limits
 
 from cotsynth.config import PipelineConfig
 from cotsynth.core import progress
@@ -95,10 +96,14 @@ def build_report(
     diversity.add_split_info(settled.split_info)
     for part in imap(report_part, _report_inputs(config, parts, split_code, n_records)):
         diversity.merge(part)
-    diversity.start_samples(imap)
-    written = write()
     out_dir: Path = parts.out_dir
-    report = diversity.finish(out_dir)
+    # One BLAS thread, set here for as long as any solve may run: the local executor runs the sample
+    # metrics on threads of this process, and a limit set and lifted inside those threads is not
+    # reliably lifted (OpenBLAS ignores a raise from a thread that did not lower it).
+    with threadpool_limits(1, user_api="blas"):
+        diversity.start_samples(imap)
+        written = write()
+        report = diversity.finish(out_dir)
     progress.add("report.done")  # the figures and plots
     extra = split_columns(settled.problems, config.splits, config.seed, config.diversity.threshold,
                           lambda r: parts.signatures(settled.rows[r]))
