@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cotsynth.config import load_config
+from cotsynth.pipeline import run as run_module
 from cotsynth.pipeline.run import RunOptions, run_pipeline
 from cotsynth.resources import find_pipeline
 
@@ -59,7 +60,11 @@ def test_shipped_pipeline_output_is_pinned(name, tmp_path, pins, repinned, reque
     assert hashes == pins[name], f"{name}: output bytes moved; if on purpose, re-pin with --repin and say why"
 
 
-def test_ray_gives_the_pinned_bytes(ray_session, tmp_path, pins, request):
+@pytest.mark.parametrize("report_on", ["driver", "workers"])
+def test_ray_gives_the_pinned_bytes(ray_session, tmp_path, pins, request, monkeypatch, report_on):
+    """Ray gives the local bytes, with the report in the driver (a small run) or on the actors."""
     if request.config.getoption("--repin"):
         pytest.skip("pins come from the local executor")
+    if report_on == "workers":
+        monkeypatch.setattr(run_module, "REPORT_ON_WORKERS_ROWS", 0)
     assert run_shipped("quickstart", tmp_path / "ray", executor="ray", workers=2) == pins["quickstart"]

@@ -1,8 +1,9 @@
 """The run's report (`report.json`, plots): the diversity, split and dedup figures of what ships.
 
 `imap` (an executor's ordered map) runs its work: each unit's shipped rows are folded into a report
-part, merged in unit order, then the sample metrics (Vendi, self-BLEU) start; on Ray both run on the
-workers, the metrics while the driver writes the shards (`write` runs between start and finish).
+part, merged in unit order, then the sample metrics (Vendi, self-BLEU) start and run while the driver
+writes the shards (`write` runs between start and finish): on the Ray workers for runs of 50,000 rows
+or more, else on threads of the driver (`run.REPORT_ON_WORKERS_ROWS`).
 """
 
 from __future__ import annotations
