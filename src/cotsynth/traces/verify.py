@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cotsynth.tasks import get
+from cotsynth.tasks.base import Problem
 from cotsynth.traces.symbolic import Trace
 
 PROGRAM_TIMEOUT_S = 10.0
@@ -24,10 +25,17 @@ class TraceVerdict:
     reason: str
 
 
-def verify_symbolic(trace: Trace) -> TraceVerdict:
+def recompute_answer(problem: Problem) -> str:
+    """The answer recomputed from the problem's graph by its family's independent solver."""
+    return get(problem.task).recompute_answer(problem.graph)
+
+
+def verify_symbolic(trace: Trace, recomputed: str | None = None) -> TraceVerdict:
+    """`recomputed`: the problem's `recompute_answer`, when the caller has it (its other traces)."""
     problem = trace.problem
     family = get(problem.task)
-    recomputed = family.recompute_answer(problem.graph)
+    if recomputed is None:
+        recomputed = recompute_answer(problem)
     if recomputed != problem.answer:
         return TraceVerdict(False, None, "graph_recompute", f"answer {problem.answer} != recomputed {recomputed}")
     if trace.granularity == "code":

@@ -52,16 +52,33 @@ def problem_key(problem: Problem) -> str:
     return tasks.get(problem.task).problem_key(problem)
 
 
-def to_record(trace: Trace, verdict: TraceVerdict, seed: int) -> dict[str, Any]:
-    problem = trace.problem
+def problem_fields(problem: Problem) -> dict[str, Any]:
+    """The record fields that every trace of a problem shares: built once per problem, not per trace
+    (the graph's JSON and the problem key are most of a record's cost)."""
     graph = problem.graph
     return {
-        "id": record_id(trace),
         "task": problem.task_key or problem.task,
         "family": family_name(problem),
         "problem_key": problem_key(problem),
-        "split": "",  # assigned globally, when every problem is known
         "knobs": dumps(problem.knobs),
+        "atoms": graph.atoms(),
+        "compounds": graph.compounds(),
+        "complexity": graph.complexity(),
+        "graph": dumps(graph.to_json()),
+    }
+
+
+def to_record(trace: Trace, verdict: TraceVerdict, seed: int, shared: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The canonical record of a verified trace; `shared` is its problem's `problem_fields`."""
+    problem = trace.problem
+    shared = shared or problem_fields(problem)
+    return {
+        "id": record_id(trace),
+        "task": shared["task"],
+        "family": shared["family"],
+        "problem_key": shared["problem_key"],
+        "split": "",  # assigned globally, when every problem is known
+        "knobs": shared["knobs"],
         "seed": seed,
         "template_id": problem.template_id,
         "question": problem.question,
@@ -76,10 +93,10 @@ def to_record(trace: Trace, verdict: TraceVerdict, seed: int) -> dict[str, Any]:
         "verified": verdict.verified,
         "step_labels": verdict.step_labels,
         "verification": dumps({"method": verdict.method, "reason": verdict.reason}),
-        "atoms": graph.atoms(),
-        "compounds": graph.compounds(),
-        "complexity": graph.complexity(),
-        "graph": dumps(graph.to_json()),
+        "atoms": shared["atoms"],
+        "compounds": shared["compounds"],
+        "complexity": shared["complexity"],
+        "graph": shared["graph"],
         "meta": dumps({"step_nodes": [list(s.nodes) for s in trace.steps], **trace.meta}),
     }
 
@@ -96,21 +113,25 @@ class BuildRecords:
     def run(self, work: UnitWork) -> None:
         for problem, pairs in zip(work.problems, work.verified):
             kept = 0
+            shared = {id(problem): problem_fields(problem)}  # a trace may carry another problem object
             for trace, verdict in pairs:
                 if not verdict.verified and trace.source == "symbolic":
                     work.drops.append({"id": record_id(trace), "stage": "verify", "reason": verdict.reason})
                     continue
-                work.records.append(to_record(trace, verdict, self.seed))
+                if id(trace.problem) not in shared:
+                    shared[id(trace.problem)] = problem_fields(trace.problem)
+                work.records.append(to_record(trace, verdict, self.seed, shared[id(trace.problem)]))
                 kept += 1
             graph = problem.graph
+            fields = shared[id(problem)]
             work.problem_rows.append(
                 {
                     "problem_id": problem.id,
-                    "task": problem.task_key or problem.task,
-                    "problem_key": problem_key(problem),
+                    "task": fields["task"],
+                    "problem_key": fields["problem_key"],
                     "template_id": problem.template_id,
-                    "knobs": dumps(problem.knobs),
-                    "atoms": graph.atoms(),
+                    "knobs": fields["knobs"],
+                    "atoms": fields["atoms"],
                     "compounds": compounds(graph, self.compound_size),
                     "complexity": graph.complexity(),
                     "shape": graph.shape(),
