@@ -5,10 +5,10 @@ completion order: `make(workers)` builds the function once per worker (it is tol
 share the items, for budgets split among them), and `after(result)` runs on each result where its
 output is wanted (on a worker sharing the driver's machine, else on the driver). `imap(fn, items)`
 runs a pure function over argument tuples, results in order. `local` runs both in this process
-(tests, tiny runs; an `imap` over a list on a few threads). `ray` runs them on one pool of Ray actors, kept from the first item to the last
-call, embedded on this machine by default or joined to a cluster (`--ray-address` / `RAY_ADDRESS`).
-What `make` closes over (the validated config) is shipped to the object store once and built once
-per actor. The results are the same whichever executor runs them.
+(tests, small runs; an `imap` over a list on threads). `ray` runs them on one pool of Ray actors,
+kept from the first item to the last call, embedded on this machine by default or joined to a
+cluster (`--ray-address` / `RAY_ADDRESS`). What `make` closes over (the validated config) is shipped
+once and built once per actor. The results are the same whichever executor runs them.
 
 Progress: `counts()` (given to the executor) reads a worker's live counts; `worker_counts()` sums
 those of the workers that are not this process (on Ray, through `progress_board.py`).
@@ -38,8 +38,7 @@ class LocalExecutor:
         if workers not in (None, 1):
             raise ValueError("the local executor runs in this process: use --executor ray for --workers > 1")
         self.workers = 1
-        usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        self.threads = min(self.MAX_THREADS, usable)
+        self.threads = min(self.MAX_THREADS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
     def map(self, make: Make, items: list, cpus: float = 1, after: Callable | None = None) -> Iterator[Any]:
         fn = make(1)
@@ -228,15 +227,13 @@ class RayExecutor:
         return results()
 
     def shutdown(self) -> None:
-        if self.actors:
-            import ray
+        import ray
 
+        if self.actors:
             for actor in [*self.actors, *([self.board] if self.board is not None else [])]:
                 ray.kill(actor)
             self.actors, self.board = [], None
         if self.started_ray:
-            import ray
-
             ray.shutdown()
             self.started_ray = False
 
