@@ -34,15 +34,16 @@ from cotsynth.pipeline.run import RunOptions, run_pipeline
 from cotsynth.resources import find_pipeline
 
 
-def measure(document: dict, out: Path, **options) -> tuple[float, int, float, float]:
+def measure(document: dict, out: Path, **options) -> tuple[float, int, float, float, float]:
     """Seconds end to end, rows written, and the two phases: the parallel per-unit stages (map) and
-    the driver's global steps and writing (finalize)."""
+    the driver's global steps and writing (finalize), and of finalize the report's seconds outside
+    the writing."""
     started = time.perf_counter()
     manifest = run_pipeline(parse_config(document), RunOptions(out_dir=out, overwrite=True, **options))
     seconds = time.perf_counter() - started
     rows = sum(c["data"] for c in manifest["counts"]["splits"].values())
     timings = manifest["timings"]
-    return seconds, rows, timings["map_wall_seconds"], timings["finalize_seconds"]
+    return seconds, rows, timings["map_wall_seconds"], timings["finalize_seconds"], timings["report_seconds"]
 
 
 @contextmanager
@@ -92,12 +93,13 @@ def main() -> None:
 
     print(f"quickstart family (arith, answer/coarse/fine), {args.problems} problems; Ray start-up {ray_start:.1f} s;"
           f" benchmark {time.perf_counter() - began:.0f} s")
-    print(f"{'executor':<20}{'seconds':>9}{'examples':>10}{'examples/s':>12}{'map s':>8}{'map ex/s':>10}{'finalize s':>12}")
+    print(f"{'executor':<20}{'seconds':>9}{'examples':>10}{'examples/s':>12}{'map s':>8}{'map ex/s':>10}{'finalize s':>12}"
+          f"{'report s':>10}{'report share':>14}")
     rates, map_rates = {}, {}
-    for name, (seconds, rows, map_seconds, finalize_seconds) in results.items():
+    for name, (seconds, rows, map_seconds, finalize_seconds, report_seconds) in results.items():
         rates[name], map_rates[name] = rows / seconds, rows / map_seconds
         print(f"{name:<20}{seconds:>9.2f}{rows:>10}{rates[name]:>12.0f}{map_seconds:>8.2f}{map_rates[name]:>10.0f}"
-              f"{finalize_seconds:>12.2f}")
+              f"{finalize_seconds:>12.2f}{report_seconds:>10.2f}{report_seconds / seconds:>14.1%}")
     for label, table in (("end to end", rates), ("map stage", map_rates)):
         local, ray2 = table["local, 1 core"], table["ray, 2 workers"]
         line = f"{label}: ratio ray-2 / local {ray2 / local:.2f}; scaling efficiency ray-2 / (2 x local) {ray2 / (2 * local):.0%}"
