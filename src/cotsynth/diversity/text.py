@@ -97,18 +97,17 @@ def ngram_hashes_upto(offsets: np.ndarray, hashes: np.ndarray, ns: tuple[int, ..
         mixed = splitmix64(part + np.uint64(k + 1))
         combined = mixed if combined is None else combined * _M1 + mixed
         folds[k + 1] = combined
+    empty = np.flatnonzero(lengths == 0) if pad_short else np.empty(0, np.int64)
     out = []
     for n in ns:
         keep = left >= n
         if pad_short:
             keep |= (pos == 0) & (left < n)
         out_docs, out_hashes = doc_of[keep], splitmix64(folds[n][keep] + np.uint64(n))
-        if pad_short:
-            empty = np.flatnonzero(lengths == 0)
-            if len(empty):
-                out_docs = np.concatenate([out_docs, empty])
-                out_hashes = np.concatenate([out_hashes, np.full(len(empty), np.uint64(n), np.uint64)])
-                order = np.argsort(out_docs, kind="stable")
-                out_docs, out_hashes = out_docs[order], out_hashes[order]
+        if len(empty):
+            out_docs = np.concatenate([out_docs, empty])
+            out_hashes = np.concatenate([out_hashes, np.full(len(empty), np.uint64(n), np.uint64)])
+            order = np.argsort(out_docs, kind="stable")
+            out_docs, out_hashes = out_docs[order], out_hashes[order]
         out.append((out_docs, out_hashes))
     return out

@@ -56,12 +56,12 @@ TEST_MASKS: dict[str, TestMask] = {
 def with_validation(problems: pa.Table, test: np.ndarray, fraction: float, seed: int, pinned: np.ndarray | None = None) -> np.ndarray:
     """Split names: train where `pinned`, else test where `test`, else validation for a seeded
     `fraction` of all rows (drawn from the rows neither test nor pinned), else train."""
+    eligible = ~test if pinned is None else ~test & ~pinned  # neither test nor pinned
     if pinned is not None:
         test = test & ~pinned
     splits = np.where(test, "test", "train").astype(object)
     if fraction > 0:
-        eligible = ~test if pinned is None else ~test & ~pinned
-        if pinned is not None and not eligible.any():
+        if not eligible.any():
             raise SplitError("validation_fraction: every train problem is pinned by keep_in_train; nothing to carve")
         share = fraction / max(eligible.mean(), 1e-12)
         u = unit_hash(seed, problems.column("problem_id"), "validation")

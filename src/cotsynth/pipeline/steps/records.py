@@ -113,17 +113,14 @@ class BuildRecords:
     def run(self, work: UnitWork) -> None:
         for problem, pairs in zip(work.problems, work.verified):
             kept = 0
-            shared = {id(problem): problem_fields(problem)}  # a trace may carry another problem object
+            fields = problem_fields(problem)  # every trace of the problem shares them
             for trace, verdict in pairs:
                 if not verdict.verified and trace.source == "symbolic":
                     work.drops.append({"id": record_id(trace), "stage": "verify", "reason": verdict.reason})
                     continue
-                if id(trace.problem) not in shared:
-                    shared[id(trace.problem)] = problem_fields(trace.problem)
-                work.records.append(to_record(trace, verdict, self.seed, shared[id(trace.problem)]))
+                work.records.append(to_record(trace, verdict, self.seed, fields))
                 kept += 1
             graph = problem.graph
-            fields = shared[id(problem)]
             work.problem_rows.append(
                 {
                     "problem_id": problem.id,
@@ -133,7 +130,7 @@ class BuildRecords:
                     "knobs": fields["knobs"],
                     "atoms": fields["atoms"],
                     "compounds": compounds(graph, self.compound_size),
-                    "complexity": graph.complexity(),
+                    "complexity": fields["complexity"],
                     "shape": graph.shape(),
                     "entities": tasks.get(problem.task).entities(graph) if self.wants_entities else [],
                     "question": problem.question,

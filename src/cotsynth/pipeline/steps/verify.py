@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from cotsynth.pipeline.chain import Needs, UnitWork
 from cotsynth.pipeline.steps.registry import register
-from cotsynth.traces.symbolic import Trace
-from cotsynth.traces.verify import TraceVerdict, recompute_answer, verify_symbolic
+from cotsynth.traces.verify import recompute_answer, verify_symbolic
 
 
 class VerifyTraces:
@@ -13,19 +12,10 @@ class VerifyTraces:
     needs = Needs()
 
     def run(self, work: UnitWork) -> None:
-        work.verified = [self._verify(traces) for traces in work.rendered]
-
-    @staticmethod
-    def _verify(traces: list[Trace]) -> list[tuple[Trace, TraceVerdict]]:
-        """One problem's traces: its answer is recomputed from the graph once, not once per trace."""
-        recomputed: dict[int, str] = {}
-        pairs = []
-        for trace in traces:
-            problem = trace.problem
-            if id(problem) not in recomputed:
-                recomputed[id(problem)] = recompute_answer(problem)
-            pairs.append((trace, verify_symbolic(trace, recomputed[id(problem)])))
-        return pairs
+        work.verified = []
+        for problem, traces in zip(work.problems, work.rendered):
+            answer = recompute_answer(problem) if traces else None  # its traces share it: computed once
+            work.verified.append([(trace, verify_symbolic(trace, answer)) for trace in traces])
 
 
 register("verify", lambda config, workers: [VerifyTraces()])
