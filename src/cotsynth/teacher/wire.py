@@ -40,7 +40,6 @@ class Wire:
         self.urls = {False: f"{base}/chat/completions", True: f"{base}/completions"}
         self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json",
                         "Accept": "application/json"}
-        self.limit = spec.max_response_kb * 1024
         self.max_kb = spec.max_response_kb
         self.connections = connections
 
@@ -64,7 +63,7 @@ class Wire:
                 chunks, size = [], 0
                 async for chunk in response.content.iter_any():  # decompressed: the cap holds against gzip bombs
                     size += len(chunk)
-                    if size > self.limit:
+                    if size > self.max_kb * 1024:
                         raise InvalidResponse(f"body larger than max_response_kb={self.max_kb}")
                     chunks.append(chunk)
         except (aiohttp.ClientError, OSError) as error:
