@@ -7,9 +7,8 @@ import pyarrow as pa
 
 from cotsynth.diversity import DiversityConfig, DiversityReport, compare_selection, render_summary, report, select
 from cotsynth.core.metrics import chernoff_divergence, entropy
-from cotsynth.diversity.reporting import report_part
-from cotsynth.diversity.sketch import HyperLogLog
-from cotsynth.diversity.text import splitmix64
+from cotsynth.diversity.reporting import DISTINCT_SAMPLE, NGRAM_VENDI_SAMPLE, report_part
+from cotsynth.diversity.text import distinct_n
 from cotsynth.diversity.vendi import dual_vendi, exact_features, exact_vendi, hashed_features
 from cotsynth.splits import SplitsConfig, assign
 
@@ -26,9 +25,9 @@ def test_small_metrics():
     assert entropy(np.array([1, 1, 1, 1])) == 2.0
     assert chernoff_divergence(np.array([1, 2]), np.array([2, 4]), 0.1) < 1e-12
     assert chernoff_divergence(np.array([1, 0]), np.array([0, 1]), 0.5) == 1.0
-    h = HyperLogLog()
-    h.add(splitmix64(np.arange(5000, dtype=np.uint64)))
-    assert abs(h.estimate() / 5000 - 1) < 0.03
+    # tokens [a b a b] [a b c]: unigrams 3 of 7, bigrams {ab, ba, bc} 3 of 5, trigrams 3 of 3
+    assert distinct_n(["a b a b", "A, b c"][:1] + ["a b c"], (1, 2, 3)) == [3 / 7, 3 / 5, 1.0]
+    assert distinct_n(["", None], (1, 2)) == [0.0, 0.0]
     same = hashed_features(["the same words here"] * 30)
     assert abs(dual_vendi(same) - 1) < 1e-6
     texts = [f"topic {w} alpha beta" for w in "abcdefghij"] * 3
@@ -72,18 +71,44 @@ def test_report_end_to_end(small, tmp_path):
     assert "compound divergence" in text and "plots/compound_coverage.png" in text
 
 
-def test_streaming_is_order_independent(small):
+def test_streaming_does_not_depend_on_batching(small):
     splits = assign(small, SplitsConfig(), 0)
-    batches = traces_for(small, splits, rows=300)
     cfg = DiversityConfig(sample_size=100, embed="off")
     a, b = DiversityReport(cfg), DiversityReport(cfg)
     a.add_problems(small, splits)
     b.add_problems(small, splits)
+    batches = traces_for(small, splits, rows=300)
     for batch in batches:
         a.add_traces(batch)
-    for batch in reversed(batches):
+    whole = pa.concat_tables([pa.Table.from_batches([b]) for b in batches], promote_options="default")
+    for batch in whole.combine_chunks().to_batches(max_chunksize=77):
         b.add_traces(batch)
     assert a.finish() == b.finish()
+
+
+def test_text_metrics_run_on_fixed_size_uniform_samples():
+    """Distinct-n, Vendi and self-BLEU are measured on seeded samples whose size does not grow with
+    the run (a figure means the same on 10^4 rows as on 10^6), drawn uniformly over the rows, and
+    distinct-n counts the sample exactly."""
+    from synthetic import problems_table
+
+    n = DISTINCT_SAMPLE + 5000
+    problems = problems_table(n, seed=2)
+    acc = DiversityReport(DiversityConfig(sample_size=50, embed="off"), seed=3)
+    acc.add_problems(problems, ["train"] * n)
+    positions = acc._q_sample.positions[:DISTINCT_SAMPLE]
+    assert len(set(positions.tolist())) == DISTINCT_SAMPLE
+    assert abs(positions.mean() / n - 0.5) < 0.02 and positions.min() < 100 and positions.max() > n - 100
+    sample = acc._q_sample.rows(DISTINCT_SAMPLE)
+    out = acc.finish()
+    assert out["questions"]["distinct_rows"] == DISTINCT_SAMPLE
+    assert [out["questions"][f"distinct_{k}"] for k in (1, 2, 3)] == [round(v, 4) for v in distinct_n(sample, (1, 2, 3))]
+    assert out["vendi"]["questions_ngram"]["rows"] == NGRAM_VENDI_SAMPLE
+    assert out["vendi"]["questions_exact_kernel"]["rows"] == out["self_bleu"]["questions"]["rows"] == 50
+    assert set(acc._q_sample.rows(50)) <= set(acc._q_sample.rows(NGRAM_VENDI_SAMPLE)) <= set(sample)
+    other_seed = DiversityReport(DiversityConfig(sample_size=50, embed="off"), seed=4)
+    other_seed.add_problems(problems, ["train"] * n)
+    assert other_seed._q_sample.rows(100) != acc._q_sample.rows(100)
 
 
 def test_unit_parts_merge_to_the_report_of_all_rows(small):
@@ -102,11 +127,11 @@ def test_unit_parts_merge_to_the_report_of_all_rows(small):
     for start in range(0, small.num_rows, 250):
         unit = small.slice(start, 250)
         traces = pa.concat_tables([pa.Table.from_batches([b]) for b in batches[2 * start // 250 : 2 * start // 250 + 2]], promote_options="default")
-        part = report_part(cfg, 4, traces, unit.column("question").combine_chunks(),
-                           unit.column("problem_id").combine_chunks(), splits[start : start + 250])
+        part = report_part(cfg, 4, traces, unit.column("question").combine_chunks(), splits[start : start + 250],
+                           first_trace=2 * start, first_question=start)
         merged.merge(part)
-    assert merged._q_sample.first(10**6) == whole._q_sample.first(10**6)
-    assert merged._cot_sample.smallest(10**6) == whole._cot_sample.smallest(10**6)
+    assert merged._q_sample.rows(10**6) == whole._q_sample.rows(10**6)
+    assert merged._cot_sample.rows(10**6) == whole._cot_sample.rows(10**6)
     assert merged.finish() == whole.finish()
 
 
@@ -156,22 +181,3 @@ def test_embedding_vendi_when_extra_installed():
     e = embed(["What is 3 + 5?", "Compute 3 + 5.", "Who was born in Paris?"])
     assert e.shape == (3, 384) and e[0] @ e[1] > e[0] @ e[2]
     assert 1 < dual_vendi(e) < 3
-
-
-def test_unit_sketches_merge_to_the_sketch_of_all_rows(small):
-    """The report merges per-unit sketches made by the workers: it must equal folding every row."""
-    from cotsynth.diversity.sketch import HyperLogLog, distinct_sketches, sketches_from_table, sketches_table, unit_sketches
-
-    questions = small.column("question").combine_chunks()
-    cots = pa.array([f"step {k % 7} then {k % 11}" if k % 5 else None for k in range(len(questions))])
-    merged = {name: HyperLogLog() for name in ("question1", "question2", "question3", "cot1", "cot2", "cot3")}
-    for start in range(0, len(questions), 37):
-        unit = sketches_from_table(sketches_table(unit_sketches(questions.slice(start, 37), cots.slice(start, 37))))
-        for name, sketch in unit.items():
-            merged[name].merge(sketch)
-    whole = {n: HyperLogLog() for n in (1, 2, 3)}
-    distinct_sketches(questions, whole)
-    for n in (1, 2, 3):
-        assert (merged[f"question{n}"].registers == whole[n].registers).all()
-        assert merged[f"question{n}"].total == whole[n].total > 0
-    assert merged["cot3"].ratio() > 0

@@ -1,5 +1,5 @@
 """The vectorized hashes against plain-Python references: the n-gram hashes feed MinHash (dedup
-decisions), the distinct-n sketches and Vendi, and the per-id draws feed splits and samples, so a
+decisions), distinct-n and Vendi, and the per-id draws feed splits and samples, so a
 faster implementation must give the same numbers bit for bit."""
 
 import hashlib

@@ -1,11 +1,16 @@
 """The diversity report: a streaming accumulator over problems and trace batches.
 
 Problems are kept until `finish` as compact rows (structure columns, no text); question and trace
-text is folded in per batch into bounded state (HyperLogLog sketches, integer histograms, bottom-k
-samples ordered by a hash, so a sample does not depend on batch or worker order). That state merges:
-a run folds each unit into a report part on a worker (`report_part`) and merges the parts in unit
-order. Everything is numpy counting: Ray Data groupby is three orders of magnitude slower for this
-(FIELD_NOTES). The sample metrics are independent jobs that an executor may run on its workers.
+text is folded in per batch into bounded state (integer histograms, and bottom-k samples ordered by a
+seeded hash of each row's position, so a sample does not depend on batching or on which worker
+folded what). That state merges: a run folds each unit into a report part on a worker
+(`report_part`) and merges the parts in unit order. Everything is numpy counting: Ray Data groupby
+is three orders of magnitude slower for this (FIELD_NOTES).
+
+The text metrics (distinct-n, Vendi, self-BLEU) are measured on seeded samples of fixed size, so
+their cost is fixed whatever the run's size and a figure means the same on 10^3 rows as on 10^6
+(distinct-n over a whole corpus falls as the corpus grows). They are independent jobs that an
+executor may run on its workers.
 """
 
 from __future__ import annotations
@@ -20,30 +25,27 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cotsynth.core import metrics
+from cotsynth.core.seeding import bits53
 from cotsynth.core.vocabulary import SPLITS
 from cotsynth.diversity.config import DiversityConfig
 from cotsynth.diversity.dedup import dedup
-from cotsynth.core.seeding import unit_hash
 from cotsynth.diversity.selfbleu import self_bleu
-from cotsynth.diversity.sketch import HyperLogLog, distinct_sketches, sketches_from_table
-from cotsynth.diversity.text import hash_strings, tokenize
-from cotsynth.diversity.vendi import DIMS, dual_vendi, embed, embedding_available, exact_features, exact_vendi, hashed_features
+from cotsynth.diversity.text import distinct_n, splitmix64, tokenize
+from cotsynth.diversity.vendi import dual_vendi, embed, embedding_available, exact_features, exact_vendi, hashed_features
 
 NO_STRUCTURE = "empty: the problems have no step graph (dataset rows), so divergences are 0"
 PROBLEM_COLUMNS = ("problem_id", "task", "template_id", "knobs", "atoms", "compounds", "complexity", "shape")
-VENDI_SAMPLE = 20000  # most rows of the dual (hashed n-gram) Vendi; 4096-dim covariance either way
-COT_VENDI_SAMPLE = 5000  # CoT rows have ~10x the n-grams of a question
-SMALL_RUN_ROWS = 10_000  # up to here the n-gram Vendi samples stay at BASE_SAMPLE rows
-BASE_SAMPLE = 1000
+DISTINCT_SAMPLE = 10_000  # rows whose word n-grams distinct-n counts exactly (questions; CoTs)
+NGRAM_VENDI_SAMPLE = 1000  # rows of each hashed n-gram Vendi: one dense eigensolve of side 1,000
+DISTINCT_ORDERS = (1, 2, 3)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
-def sample_rows(seen: int, cap: int) -> int:
-    """Rows of an n-gram Vendi sample when `seen` rows were folded: the solve is cubic in
-    min(rows, DIMS), so the sample grows as the cube root of the data (1,000 rows up to 10^4, 2,154
-    at 10^5) and the report's cost stays proportional to the run's; once that reaches DIMS, where
-    the dual form's cost stops growing with rows, the whole `cap`."""
-    grown = round(BASE_SAMPLE * (max(seen, SMALL_RUN_ROWS) / SMALL_RUN_ROWS) ** (1 / 3))
-    return min(seen, cap if grown >= DIMS else grown)
+def sample_keys(seed: int, salt: str, positions: np.ndarray) -> np.ndarray:
+    """A seeded uint64 key per row position, distinct for distinct positions (a bijection of the
+    position): the rows of the k smallest keys are a uniform sample of k rows, fixed by the seed."""
+    base = np.uint64(bits53(seed, salt))
+    return splitmix64(np.asarray(positions, np.uint64) * _GOLDEN + base)
 
 
 def _grow_add(acc: dict[str, np.ndarray], key: str, counts: np.ndarray) -> None:
@@ -60,38 +62,36 @@ def _hist_from_bincount(counts: np.ndarray) -> dict:
 
 
 class BottomK:
-    """The k items of smallest (key, arrival) seen so far, with their texts: a seeded sample that does
-    not depend on how the rows were batched. Texts stay an Arrow array (rows above the cut never
-    become Python strings), and two samples merge (`merge`) as if their rows had arrived in turn.
-    Candidates below the cut wait in a pending list and are sorted in once k of them have come, so
-    a stream of small batches costs linear time, not k per batch."""
+    """The k rows of smallest seeded key (`sample_keys` of their positions) seen so far, with their
+    texts: a sample that does not depend on how the rows were batched or which part folded them.
+    Texts stay an Arrow array (rows above the cut never become Python strings), and two samples
+    merge (`merge`) into the sample of both. Candidates below the cut wait in a pending list and
+    are sorted in once k of them have come, so a stream of small batches costs linear time."""
 
-    def __init__(self, k: int, dtype: type) -> None:
-        self.k = k
-        self.keys = np.empty(0, dtype)
-        self.arrival = np.empty(0, np.int64)
+    def __init__(self, k: int, seed: int, salt: str) -> None:
+        self.k, self.seed, self.salt = k, seed, salt
+        self.keys = np.empty(0, np.uint64)
+        self.positions = np.empty(0, np.int64)
         self.texts = pa.array([], pa.large_string())
-        self.seen = 0
         self._pending: list[tuple[np.ndarray, np.ndarray, pa.Array]] = []
         self._pending_rows = 0
 
-    def add(self, keys: np.ndarray, texts: pa.Array) -> None:
-        self._take(keys, np.arange(self.seen, self.seen + len(keys)), texts)
-        self.seen += len(keys)
+    def add(self, positions: np.ndarray, texts: pa.Array) -> None:
+        """Fold in rows at these positions (distinct from every position folded before)."""
+        self._take(sample_keys(self.seed, self.salt, positions), np.asarray(positions, np.int64), texts)
 
     def merge(self, other: BottomK) -> None:
-        """Fold in a sample of rows that arrived after every row seen here."""
+        """Fold in the sample of other rows (at other positions)."""
         other._compact()
-        self._take(other.keys, other.arrival + self.seen, other.texts)
-        self.seen += other.seen
+        self._take(other.keys, other.positions, other.texts)
 
-    def _take(self, keys: np.ndarray, arrival: np.ndarray, texts: pa.Array) -> None:
+    def _take(self, keys: np.ndarray, positions: np.ndarray, texts: pa.Array) -> None:
         if len(self.keys) >= self.k:  # the cut only falls as rows come: above it now, above it for good
-            below = keys <= self.keys[-1]
+            below = keys < self.keys[-1]
             if not below.any():
                 return
-            keys, arrival, texts = keys[below], arrival[below], texts.filter(pa.array(below))
-        self._pending.append((keys, arrival, texts.cast(pa.large_string())))
+            keys, positions, texts = keys[below], positions[below], texts.filter(pa.array(below))
+        self._pending.append((keys, positions, texts.cast(pa.large_string())))
         self._pending_rows += len(keys)
         if self._pending_rows >= self.k:
             self._compact()
@@ -100,21 +100,17 @@ class BottomK:
         if not self._pending:
             return
         keys = np.concatenate([self.keys, *(p[0] for p in self._pending)])
-        arrival = np.concatenate([self.arrival, *(p[1] for p in self._pending)])
+        positions = np.concatenate([self.positions, *(p[1] for p in self._pending)])
         texts = pa.concat_arrays([self.texts, *(p[2] for p in self._pending)])
-        keep = np.lexsort((arrival, keys))[: self.k]
-        self.keys, self.arrival, self.texts = keys[keep], arrival[keep], texts.take(pa.array(keep))
+        keep = np.argsort(keys, kind="stable")[: self.k]
+        self.keys, self.positions, self.texts = keys[keep], positions[keep], texts.take(pa.array(keep))
         self._pending, self._pending_rows = [], 0
 
-    def smallest(self, count: int) -> list[str]:
-        """The `count` smallest, in key order."""
+    def rows(self, count: int) -> list[str]:
+        """The texts of the `count` smallest keys (a nested sample: fewer rows are a subset), in
+        position order."""
         self._compact()
-        return self.texts.slice(0, count).to_pylist()
-
-    def first(self, count: int) -> list[str]:
-        """The `count` smallest, in arrival order."""
-        self._compact()
-        return self.texts.take(pa.array(np.argsort(self.arrival[:count]))).to_pylist()
+        return self.texts.take(pa.array(np.argsort(self.positions[:count], kind="stable"))).to_pylist()
 
 
 class DiversityReport:
@@ -127,14 +123,15 @@ class DiversityReport:
         self.seed = seed
         self._problems: list[pa.Table] = []
         self._splits: list[np.ndarray] = []
-        self._q_distinct = {n: HyperLogLog() for n in (1, 2, 3)}
         self._q_tokens: dict[int, np.ndarray] = {}
-        self._q_sample = BottomK(VENDI_SAMPLE, np.float64)  # by a seeded hash of the problem id
-        self._cot_distinct = {n: HyperLogLog() for n in (1, 2, 3)}
+        k = max(DISTINCT_SAMPLE, NGRAM_VENDI_SAMPLE, self.config.sample_size)
+        self._q_sample = BottomK(k, seed, "report_questions")
+        self._questions_folded = 0
         self._trace_counts: Counter = Counter()
         self._steps: dict[str, np.ndarray] = {}
         self._tokens: dict[str, np.ndarray] = {}
-        self._cot_sample = BottomK(max(self.config.sample_size, COT_VENDI_SAMPLE), np.uint64)  # by a hash of the text
+        self._cot_sample = BottomK(k, seed, "report_cot")
+        self._traces_folded = 0
         self._dedup: Counter = Counter()
         self._dedup_scope = ""
         self._jobs: list[tuple[str, str, str, list[str]]] = []
@@ -157,41 +154,29 @@ class DiversityReport:
         self._problems.append(problems.select(list(PROBLEM_COLUMNS)))
         self._splits.append(np.asarray(splits, dtype=object))
         if "question" in problems.column_names:
-            self.add_questions(problems.column("question"), problems.column("problem_id"), splits)
+            self.add_questions(problems.column("question"), splits)
 
-    def add_questions(
-        self,
-        questions: pa.Array | pa.ChunkedArray,
-        problem_ids: pa.Array | pa.ChunkedArray,
-        splits: list[str] | np.ndarray,
-        distinct: bool = True,
-    ) -> None:
-        """Fold a batch of questions (with their problem ids and splits) into the question metrics;
-        `distinct=False` as in add_traces."""
+    def add_questions(self, questions: pa.Array | pa.ChunkedArray, splits: list[str] | np.ndarray, first: int | None = None) -> None:
+        """Fold a batch of questions (with their splits) into the question metrics. `first` is the
+        position of its first row among all questions of the report (default: after the rows
+        folded here), which seeds the sample."""
         if len(questions) == 0:
             return
-        if distinct:
-            distinct_sketches(questions, self._q_distinct)
+        first = self._questions_folded if first is None else first
+        self._questions_folded = max(self._questions_folded, first + len(questions))
         questions = questions.combine_chunks() if isinstance(questions, pa.ChunkedArray) else questions
         tokens = np.asarray(pc.count_substring_regex(questions, r"\S+"), np.int64)
         codes = metrics.split_codes(splits)
         for k in np.unique(codes[codes >= 0]).tolist():
             _grow_add(self._q_tokens, k, np.bincount(tokens[codes == k]))
-        self._q_sample.add(unit_hash(self.seed, problem_ids, "report_sample"), questions)
-
-    def merge_unit_sketches(self, named: dict[str, HyperLogLog]) -> None:
-        """Merge a unit's `unit_sketches`, when all of its rows were folded with distinct=False."""
-        for n in (1, 2, 3):
-            self._q_distinct[n].merge(named[f"question{n}"])
-            self._cot_distinct[n].merge(named[f"cot{n}"])
+        self._q_sample.add(np.arange(first, first + len(questions)), questions)
 
     def merge(self, part: DiversityReport) -> None:
         """Fold in the report of rows that come after every row folded here (see `report_part`)."""
         self._problems += part._problems
         self._splits += part._splits
-        for n in (1, 2, 3):
-            self._q_distinct[n].merge(part._q_distinct[n])
-            self._cot_distinct[n].merge(part._cot_distinct[n])
+        self._questions_folded = max(self._questions_folded, part._questions_folded)
+        self._traces_folded = max(self._traces_folded, part._traces_folded)
         for mine, theirs in ((self._q_tokens, part._q_tokens), (self._steps, part._steps), (self._tokens, part._tokens)):
             for key, counts in theirs.items():
                 _grow_add(mine, key, counts)
@@ -200,13 +185,14 @@ class DiversityReport:
         self._cot_sample.merge(part._cot_sample)
         self._dedup.update(part._dedup)
 
-    def add_traces(self, batch: pa.RecordBatch | pa.Table, distinct: bool = True) -> None:
-        """Fold one batch with columns split, cot, cot_steps, granularity (others are ignored).
-
-        `distinct=False` skips the distinct-n sketches: the batch's were merged from its unit."""
+    def add_traces(self, batch: pa.RecordBatch | pa.Table, first: int | None = None) -> None:
+        """Fold one batch with columns split, cot, cot_steps, granularity (others are ignored);
+        `first` as in add_questions, among all traces."""
         table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
         if table.num_rows == 0:
             return
+        first = self._traces_folded if first is None else first
+        self._traces_folded = max(self._traces_folded, first + table.num_rows)
         split = table.column("split").to_pylist()
         gran = table.column("granularity").to_pylist()
         self._trace_counts.update(zip(split, gran))
@@ -221,10 +207,7 @@ class DiversityReport:
         has_cot = tokens > 0
         if not has_cot.any():
             return
-        cot = cot.filter(pa.array(has_cot))
-        if distinct:
-            distinct_sketches(cot, self._cot_distinct)
-        self._cot_sample.add(hash_strings(cot), cot)
+        self._cot_sample.add(first + np.flatnonzero(has_cot), cot.filter(pa.array(has_cot)))
 
     def start_samples(self, imap: Callable | None = None) -> None:
         """Start the sample metrics (Vendi, self-BLEU) on the rows folded so far: independent jobs run
@@ -267,11 +250,11 @@ class DiversityReport:
         # model's output may follow the thread count, which differs on a Ray actor (one thread).
         here = {k: sample_score(metric, texts) for k, (_, _, metric, texts) in enumerate(self._jobs) if metric == "embedding"}
         scores = [here[k] if k in here else next(self._scores) for k in range(len(self._jobs))]
-        out["vendi"], out["self_bleu"] = self._sample_results(self._jobs, scores)
+        out["vendi"], out["self_bleu"] = self._sample_results(self._jobs, scores, out)
         return json.loads(json.dumps(out))
 
     def _questions(self) -> dict:
-        out = {f"distinct_{n}": round(s.ratio(), 4) for n, s in self._q_distinct.items()}
+        out: dict = {}
         if self._dedup:
             total = sum(self._dedup.values())
             out["duplicates_measured_on"] = f"{total} {self._dedup_scope}"
@@ -286,10 +269,7 @@ class DiversityReport:
         traces: dict = {}
         for (split, gran), count in sorted(self._trace_counts.items()):
             traces.setdefault(split, {})[gran] = count
-        return {
-            "traces": traces,
-            **{f"distinct_{n}": round(s.ratio(), 4) for n, s in self._cot_distinct.items()},
-        }
+        return {"traces": traces}
 
     @staticmethod
     def _categorical(column: pa.ChunkedArray, top: int = 100) -> dict:
@@ -321,27 +301,32 @@ class DiversityReport:
         }
 
     def _sample_jobs(self) -> list[tuple[str, str, str, list[str]]]:
-        """(section, name, metric, texts) of each sample metric, the two costly dual Vendi first.
-
-        Question samples are the bottom-k by a seeded hash of the problem id, in arrival order; CoT
-        samples the bottom-k by a hash of the text."""
+        """(section, name, metric, texts) of each sample metric, the costly ones first. Each sample
+        is the rows of the smallest seeded position keys, so the smaller samples are subsets of
+        the larger."""
         small = self.config.sample_size
-        q_big = self._q_sample.first(sample_rows(self._q_sample.seen, VENDI_SAMPLE))
-        cot_big = self._cot_sample.smallest(sample_rows(self._cot_sample.seen, COT_VENDI_SAMPLE))
-        q_small, cot_small = self._q_sample.first(small), self._cot_sample.smallest(small)
-        jobs = [("vendi", "questions_ngram", "ngram", q_big)]
-        if cot_big:
-            jobs.append(("vendi", "cot_ngram", "ngram", cot_big))
+        q_ngram, cot_ngram = self._q_sample.rows(NGRAM_VENDI_SAMPLE), self._cot_sample.rows(NGRAM_VENDI_SAMPLE)
+        q_small, cot_small = self._q_sample.rows(small), self._cot_sample.rows(small)
+        jobs = [("vendi", "questions_ngram", "ngram", q_ngram)]
+        if cot_ngram:
+            jobs.append(("vendi", "cot_ngram", "ngram", cot_ngram))
         jobs += [("vendi", "questions_exact_kernel", "exact", q_small), ("self_bleu", "questions", "bleu", q_small)]
-        if cot_big:
+        if cot_ngram:
             jobs += [("vendi", "cot_exact_kernel", "exact", cot_small), ("self_bleu", "cot", "bleu", cot_small)]
+        jobs.append(("questions", "distinct", "distinct", self._q_sample.rows(DISTINCT_SAMPLE)))
+        jobs.append(("cot", "distinct", "distinct", self._cot_sample.rows(DISTINCT_SAMPLE)))
         if self.config.embed == "auto" and embedding_available():
             jobs.append(("vendi", "questions_embedding", "embedding", q_small[: self.config.embed_sample_size]))
         return jobs
 
-    def _sample_results(self, jobs: list[tuple[str, str, str, list[str]]], scores: list[float]) -> tuple[dict, dict]:
+    def _sample_results(self, jobs: list[tuple[str, str, str, list[str]]], scores: list, report: dict) -> tuple[dict, dict]:
+        """The Vendi and self-BLEU sections; distinct-n goes into `report`'s questions and cot."""
         out: dict[str, dict] = {"vendi": {}, "self_bleu": {}}
         for (section, name, metric, texts), score in zip(jobs, scores):
+            if metric == "distinct":
+                report[section].update({f"distinct_{n}": round(v, 4) for n, v in zip(DISTINCT_ORDERS, score)})
+                report[section]["distinct_rows"] = len(texts)
+                continue
             out[section][name] = {"rows": len(texts), "score": round(score, 4)}
             if metric == "embedding":
                 out[section][name]["model"] = "all-MiniLM-L6-v2"
@@ -390,9 +375,12 @@ def _serial_imap(fn: Callable, items) -> Iterator:
     return (fn(*args) for args in items)
 
 
-def sample_score(metric: str, texts: list[str]) -> float:
+def sample_score(metric: str, texts: list[str]) -> float | list[float]:
     """One sample metric: `ngram` (dual Vendi over hashed n-grams), `exact` (exact n-gram kernel
-    Vendi), `bleu` (self-BLEU) or `embedding` (dual Vendi over sentence embeddings)."""
+    Vendi), `bleu` (self-BLEU), `embedding` (dual Vendi over sentence embeddings) or `distinct`
+    (distinct-1, 2, 3)."""
+    if metric == "distinct":
+        return distinct_n(texts, DISTINCT_ORDERS)
     if metric == "ngram":
         return dual_vendi(hashed_features(texts))
     if metric == "exact":
@@ -409,19 +397,16 @@ def report_part(
     seed: int,
     traces: pa.Table,
     questions: pa.Array,
-    problem_ids: pa.Array,
     splits: list[str],
-    unit_sketches: pa.Table | None = None,
+    first_trace: int,
+    first_question: int,
 ) -> DiversityReport:
-    """The report of one unit's shipped rows (its traces and kept questions): pure, so any worker may
-    fold it; the driver merges the parts in unit order (`DiversityReport.merge`). When every row of
-    the unit ships, its worker's distinct-n sketches (`sketch.unit_sketches`) stand for the rows'."""
+    """The report of one unit's shipped rows (its traces and kept questions, whose first rows sit at
+    these positions among all the run ships): pure, so any worker may fold it; the driver merges
+    the parts (`DiversityReport.merge`)."""
     part = DiversityReport(config, seed)
-    distinct = unit_sketches is None
-    part.add_traces(traces, distinct=distinct)
-    part.add_questions(questions, problem_ids, splits, distinct=distinct)
-    if not distinct:
-        part.merge_unit_sketches(sketches_from_table(unit_sketches))
+    part.add_traces(traces, first_trace)
+    part.add_questions(questions, splits, first_question)
     return part
 
 

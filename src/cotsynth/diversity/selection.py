@@ -21,7 +21,7 @@ from cotsynth.diversity.config import DiversityConfig
 from cotsynth.core.seeding import unit_hash
 from cotsynth.core.metrics import codes, entropy, flatten_codes, split_codes
 from cotsynth.diversity.keys import question_keys
-from cotsynth.diversity.text import ngram_hashes, token_hashes, tokenize
+from cotsynth.diversity.text import distinct_n
 from cotsynth.diversity.vendi import dual_vendi, hashed_features
 
 _FPS_BUDGET = 200_000_000 // 128
@@ -131,9 +131,7 @@ def subset_metrics(problems: pa.Table, rows: np.ndarray) -> dict:
     for name, label in (("compounds", "compound_entropy"), ("template_id", "template_entropy"), ("shape", "structural_entropy")):
         values = pc.list_flatten(sub.column(name)) if name == "compounds" else sub.column(name)
         out[label] = round(entropy(np.asarray(pc.value_counts(values).field("counts"))), 6)
-    offsets, hashes = token_hashes(tokenize(sub.column("question")))
-    _, grams = ngram_hashes(offsets, hashes, 2, pad_short=False)
-    out["distinct_2"] = round(len(np.unique(grams)) / max(1, len(grams)), 6)
+    out["distinct_2"] = round(distinct_n(sub.column("question"), (2,))[0], 6)
     out["vendi_ngram"] = round(dual_vendi(hashed_features(sub.column("question"))), 4)
     return out
 

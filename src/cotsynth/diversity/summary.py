@@ -34,14 +34,14 @@ def render_summary(report: dict) -> str:
         "| metric | value |",
         "| --- | --- |",
         f"| exact / near duplicate rate (questions) | {_get(report, 'questions', 'exact_duplicate_rate')} / {_get(report, 'questions', 'near_duplicate_rate')} |",
-        f"| distinct-1/2/3 questions | {_get(report, 'questions', 'distinct_1')} / {_get(report, 'questions', 'distinct_2')} / {_get(report, 'questions', 'distinct_3')} |",
-        f"| distinct-1/2/3 CoT | {_get(report, 'cot', 'distinct_1')} / {_get(report, 'cot', 'distinct_2')} / {_get(report, 'cot', 'distinct_3')} |",
+        f"| distinct-1/2/3 questions (sample of {_get(report, 'questions', 'distinct_rows')} rows) | {_get(report, 'questions', 'distinct_1')} / {_get(report, 'questions', 'distinct_2')} / {_get(report, 'questions', 'distinct_3')} |",
+        f"| distinct-1/2/3 CoT (sample of {_get(report, 'cot', 'distinct_rows')} rows) | {_get(report, 'cot', 'distinct_1')} / {_get(report, 'cot', 'distinct_2')} / {_get(report, 'cot', 'distinct_3')} |",
         f"| templates (entropy, normalized) | {_get(report, 'templates', 'distinct')} ({_get(report, 'templates', 'entropy_bits')} bits, {_get(report, 'templates', 'normalized_entropy')}) |",
         f"| graph shapes (entropy) | {_get(report, 'shapes', 'distinct')} ({_get(report, 'shapes', 'entropy_bits')} bits) |",
         f"| atoms / compounds | {_get(report, 'atoms', 'distinct')} / {_get(report, 'compounds', 'distinct')} |",
-        f"| Vendi, question n-grams | {_get(report, 'vendi', 'questions_ngram', 'score')} |",
+        f"| Vendi, question n-grams ({_get(report, 'vendi', 'questions_ngram', 'rows')} rows) | {_get(report, 'vendi', 'questions_ngram', 'score')} |",
         f"| Vendi, question embeddings | {_get(report, 'vendi', 'questions_embedding', 'score')} |",
-        f"| Vendi, CoT n-grams | {_get(report, 'vendi', 'cot_ngram', 'score')} |",
+        f"| Vendi, CoT n-grams ({_get(report, 'vendi', 'cot_ngram', 'rows')} rows) | {_get(report, 'vendi', 'cot_ngram', 'score')} |",
         f"| self-BLEU questions / CoT | {_get(report, 'self_bleu', 'questions', 'score')} / {_get(report, 'self_bleu', 'cot', 'score')} |",
     ]
     for split, d in report.get("divergence", {}).items():

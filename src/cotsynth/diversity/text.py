@@ -111,3 +111,14 @@ def ngram_hashes_upto(offsets: np.ndarray, hashes: np.ndarray, ns: tuple[int, ..
             out_docs, out_hashes = out_docs[order], out_hashes[order]
         out.append((out_docs, out_hashes))
     return out
+
+
+def distinct_n(texts: pa.Array | pa.ChunkedArray | list[str], ns: tuple[int, ...]) -> list[float]:
+    """Distinct-n (Li et al. 2016) for each n: distinct word n-grams / all word n-grams of the texts,
+    counted exactly (64-bit n-gram hashes); 0.0 where the texts have no n-gram. Empty and blank
+    texts have no tokens (`tokenize` gives them one empty token)."""
+    texts = pc.fill_null(_as_array(texts).cast(pa.string()), "")
+    texts = texts.filter(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(texts)), 0))
+    offsets, hashes = token_hashes(tokenize(texts))
+    return [len(np.unique(grams)) / len(grams) if len(grams) else 0.0
+            for _, grams in ngram_hashes_upto(offsets, hashes, ns, pad_short=False)]

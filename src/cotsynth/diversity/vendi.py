@@ -3,8 +3,8 @@
 The dual form takes the eigenvalues of the d x d feature covariance X^T X / n instead of the n x n
 kernel X X^T / n (same non-zero spectrum), so it is linear in n: over signed-hashed word 1-3-gram
 features (4,096 dims) by default, or over sentence embeddings. Either way the cost is one dense
-eigensolve of side min(n, d), cubic: the report sizes its samples for that (`sample_rows`). The
-exact kernel form (exact n-gram cosine, no hashing collisions) only ever runs on a small seeded
+eigensolve of side min(n, d), cubic: the report keeps its samples at a fixed size for that
+(`reporting.NGRAM_VENDI_SAMPLE`). The exact kernel form (exact n-gram cosine, no hashing collisions) only ever runs on a small seeded
 sample, where it checks the hashed dual form.
 
 Why not a cheaper solver: order 1 needs the whole spectrum. On templated questions the top 1,000 of

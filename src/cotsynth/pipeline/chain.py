@@ -59,7 +59,7 @@ class UnitWork:
     extra_stats: dict[str, list[Any]] = field(default_factory=dict)  # per-step figures (teacher: one per spec)
     records: list[dict[str, Any]] = field(default_factory=list)
     problem_rows: list[dict[str, Any]] = field(default_factory=list)
-    tables: dict[str, pa.Table] = field(default_factory=dict)  # records, problems, sketches, one per view
+    tables: dict[str, pa.Table] = field(default_factory=dict)  # records, problems, one per view
 
 
 @dataclass

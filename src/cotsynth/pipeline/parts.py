@@ -1,6 +1,6 @@
 """A run's per-unit part files: what a finished unit leaves in `DIR/.cotsynth/parts/`.
 
-`{unit}.records|problems|sketches|sft|rl|prm.arrow` (Arrow IPC, each renamed into place when
+`{unit}.records|problems|sft|rl|prm.arrow` (Arrow IPC, each renamed into place when
 complete), then `{unit}.stats.json`, written last: a unit is done when its stats file exists, which
 is what `--resume` skips. `Parts` reads them back unit by unit for the global steps and the shards.
 """

@@ -32,7 +32,8 @@ from cotsynth.splits.columns import split_columns
 
 def _report_inputs(config: PipelineConfig, parts: Parts, split_code: np.ndarray, n_records: np.ndarray) -> Iterator[tuple]:
     """Per unit with shipped rows, the arguments of its `report_part`: its shipped traces and kept
-    questions with their splits, and the worker's sketches when every row ships."""
+    questions with their splits, and the positions of its first of each among all that ship."""
+    first_trace = first_question = 0
     for k, unit in enumerate(parts.units):
         codes = split_code[parts.rows(k)]
         kept = codes >= 0
@@ -42,16 +43,18 @@ def _report_inputs(config: PipelineConfig, parts: Parts, split_code: np.ndarray,
         shipped = per_record >= 0
         traces = parts.read(unit, "records", ["granularity", "cot", "cot_steps"]).filter(pa.array(shipped))
         traces = traces.append_column("split", split_labels(per_record[shipped]))
-        questions = parts.read(unit, "problems", ["problem_id", "question"]).filter(pa.array(kept))
+        questions = parts.read(unit, "problems", ["question"]).filter(pa.array(kept))
         yield (
             config.diversity,
             config.seed,
             traces,
             questions.column("question").combine_chunks(),
-            questions.column("problem_id").combine_chunks(),
             split_labels(codes[kept]).to_pylist(),
-            parts.read(unit, "sketches") if kept.all() else None,
+            first_trace,
+            first_question,
         )
+        first_trace += traces.num_rows
+        first_question += questions.num_rows
 
 
 def coarse_overlap(problems: pa.Table) -> dict[str, Any]:

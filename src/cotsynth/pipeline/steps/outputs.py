@@ -1,6 +1,5 @@
 """What a unit leaves for the driver: its records and problems as Arrow tables, each problem's
-question keys (for dedup), its rows of each training view with their count per problem, and the
-distinct-n sketches of its questions and CoTs (for the report)."""
+question keys (for dedup), and its rows of each training view with their count per problem."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ import pyarrow as pa
 
 from cotsynth.config import PipelineConfig
 from cotsynth.diversity.keys import key_columns
-from cotsynth.diversity.sketch import sketches_table, unit_sketches
 from cotsynth.output.views import ViewOptions, unit_views
 from cotsynth.pipeline.chain import Needs, UnitWork
 from cotsynth.pipeline.steps.registry import register
@@ -35,9 +33,7 @@ class BuildOutputs:
         views, counts = unit_views(work.records, problem_ids, self.formats, self.options)
         for view, per_problem in counts.items():
             problems = problems.append_column(pa.field(f"rows_{view}", pa.int32()), pa.array(per_problem, pa.int32()))
-        records = to_table(work.records)
-        sketches = sketches_table(unit_sketches(problems.column("question"), records.column("cot")))
-        work.tables = {"records": records, "problems": problems, "sketches": sketches, **views}
+        work.tables = {"records": to_table(work.records), "problems": problems, **views}
 
 
 register("outputs", lambda config, workers: [BuildOutputs(config)])
