@@ -135,7 +135,7 @@ class DiversityReport:
         self._dedup: Counter = Counter()
         self._dedup_scope = ""
         self._jobs: list[tuple[str, str, str, list[str]]] = []
-        self._scores: Iterator[float] | None = None  # the sample metrics, once started
+        self._scores: Iterator[float | list[float]] | None = None  # the sample metrics, once started
         self._split_info: dict = {}
 
     def add_split_info(self, info: dict) -> None:
@@ -210,7 +210,7 @@ class DiversityReport:
         self._cot_sample.add(first + np.flatnonzero(has_cot), cot.filter(pa.array(has_cot)))
 
     def start_samples(self, imap: Callable | None = None) -> None:
-        """Start the sample metrics (Vendi, self-BLEU) on the rows folded so far: independent jobs run
+        """Start the sample metrics (distinct-n, Vendi, self-BLEU) on the rows folded so far: jobs run
         through `imap(fn, arg_tuples)`, an ordered map that an executor may spread over its workers
         while the caller goes on; `finish` collects them (and computes the embedding Vendi, if any, in
         this process). Nothing may be folded in after this."""
